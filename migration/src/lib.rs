@@ -1,0 +1,25 @@
+//! Azora's schema, as versioned migrations: one file per module step, never edited once landed.
+//!
+//! Migrations are plain Postgres SQL (the database is Postgres only), so constraints, partial
+//! and GIN indexes read exactly as they run. This crate depends on nothing of Azora's, so old
+//! migrations keep compiling whatever the application becomes.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261122_000001_platform;
+
+/// Every migration, in the order it applies.
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261122_000001_platform::Migration)]
+    }
+}
+
+/// Runs each `;`-terminated statement of `sql` in order (Postgres accepts several statements
+/// in one unprepared call, which keeps each migration one readable SQL text).
+pub async fn run_sql(manager: &SchemaManager<'_>, sql: &str) -> Result<(), DbErr> {
+    manager.get_connection().execute_unprepared(sql).await.map(|_| ())
+}

@@ -1,0 +1,385 @@
+//! Settings: `config/default.toml` (compiled in) < `config/<AZORA_ENV>.toml` < environment.
+//!
+//! Environment variables `AZORA__SECTION__KEY` override any key; `DATABASE_URL` and `PORT` are
+//! honoured as aliases of `database.url` and `server.port` (the `AZORA__` form wins when both
+//! are set). Values from the environment take the type of the key they override; lists are
+//! comma-separated. Unknown keys, wrong types and refused values fail with a [`ConfigError`]
+//! that names the key, so start-up can print one line and exit with code 2.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use toml::{Table, Value};
+
+const DEFAULT_TOML: &str = include_str!("../config/default.toml");
+const ENV_PREFIX: &str = "AZORA__";
+
+/// The whole configuration of one Azora process.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    /// `development`, `test`, `production` or any name with a matching file; not read from files.
+    #[serde(skip_deserializing, default)]
+    pub environment: String,
+    pub server: ServerSettings,
+    pub database: DatabaseSettings,
+    pub log: LogSettings,
+    pub cors: CorsSettings,
+    pub security: SecuritySettings,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerSettings {
+    pub host: String,
+    pub port: u16,
+    pub workers: usize,
+    pub shutdown_timeout_secs: u64,
+    pub payload_limit_bytes: usize,
+    pub public_url: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseSettings {
+    pub url: String,
+    pub create_if_missing: bool,
+    pub auto_migrate: bool,
+    pub max_connections: u32,
+    pub min_connections: u32,
+    pub connect_timeout_secs: u64,
+    pub acquire_timeout_secs: u64,
+    pub idle_timeout_secs: u64,
+    pub max_lifetime_secs: u64,
+    pub connect_retries: u32,
+    pub retry_backoff_ms: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogSettings {
+    pub level: String,
+    pub json: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CorsSettings {
+    pub allowed_origins: Vec<String>,
+    pub max_age_secs: usize,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SecuritySettings {
+    pub jwt_secret: String,
+    pub hsts: bool,
+}
+
+/// A configuration problem, always tied to the key that caused it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError {
+    pub key: String,
+    pub message: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "configuration error: `{}`: {}", self.key, self.message)
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+fn err(key: impl Into<String>, message: impl Into<String>) -> ConfigError {
+    ConfigError {
+        key: key.into(),
+        message: message.into(),
+    }
+}
+
+impl Settings {
+    /// Loads settings from the process environment and the `config/` folder (or
+    /// `AZORA_CONFIG_DIR`).
+    pub fn load() -> Result<Self, ConfigError> {
+        let env: HashMap<String, String> = std::env::vars().collect();
+        let dir = env
+            .get("AZORA_CONFIG_DIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from("config"));
+        Self::load_from(&dir, &env)
+    }
+
+    /// Loads settings from `dir` and the given environment, without touching the process.
+    pub fn load_from(dir: &Path, env: &HashMap<String, String>) -> Result<Self, ConfigError> {
+        let environment = env
+            .get("AZORA_ENV")
+            .map(|s| s.trim().to_owned())
+            .filter(|s| !s.is_empty())
+            .unwrap_or_else(|| "development".to_owned());
+        if !environment
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        {
+            return Err(err("AZORA_ENV", format!("`{environment}` is not a valid environment name")));
+        }
+
+        let mut table: Table = DEFAULT_TOML
+            .parse()
+            .map_err(|e| err("config/default.toml", format!("{e}")))?;
+
+        let env_file = dir.join(format!("{environment}.toml"));
+        if env_file.exists() {
+            let text = std::fs::read_to_string(&env_file)
+                .map_err(|e| err(env_file.display().to_string(), e.to_string()))?;
+            let overlay: Table = text.parse().map_err(|e: toml::de::Error| {
+                err(env_file.display().to_string(), e.message().to_owned())
+            })?;
+            merge_file(&mut table, overlay, "")?;
+        }
+
+        let mut overrides: Vec<(Vec<String>, String, String)> = Vec::new();
+        if let Some(v) = env.get("DATABASE_URL") {
+            overrides.push((path_of("database.url"), v.clone(), "DATABASE_URL".into()));
+        }
+        if let Some(v) = env.get("PORT") {
+            overrides.push((path_of("server.port"), v.clone(), "PORT".into()));
+        }
+        let mut prefixed: Vec<_> = env
+            .iter()
+            .filter_map(|(k, v)| {
+                let rest = k.strip_prefix(ENV_PREFIX)?;
+                let path = rest.split("__").map(|s| s.to_ascii_lowercase()).collect();
+                Some((path, v.clone(), k.clone()))
+            })
+            .collect();
+        prefixed.sort();
+        overrides.extend(prefixed);
+        for (path, raw, var) in overrides {
+            apply_env(&mut table, &path, &raw, &var)?;
+        }
+
+        let mut settings: Settings = serde_path_to_error::deserialize(Value::Table(table))
+            .map_err(|e| {
+                let key = e.path().to_string();
+                err(key, e.into_inner().to_string())
+            })?;
+        settings.environment = environment;
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    /// Checks the rules no type can express.
+    fn validate(&self) -> Result<(), ConfigError> {
+        if self.server.payload_limit_bytes == 0 {
+            return Err(err("server.payload_limit_bytes", "must be greater than 0"));
+        }
+        url::Url::parse(&self.database.url)
+            .ok()
+            .filter(|u| matches!(u.scheme(), "postgres" | "postgresql"))
+            .filter(|u| u.path().len() > 1)
+            .ok_or_else(|| {
+                err(
+                    "database.url",
+                    "must be a postgres:// URL that names a database",
+                )
+            })?;
+        url::Url::parse(&self.server.public_url)
+            .map_err(|e| err("server.public_url", format!("not a URL: {e}")))?;
+        if self.database.max_connections == 0 {
+            return Err(err("database.max_connections", "must be greater than 0"));
+        }
+        if self.database.min_connections > self.database.max_connections {
+            return Err(err(
+                "database.min_connections",
+                "must not exceed database.max_connections",
+            ));
+        }
+        for origin in &self.cors.allowed_origins {
+            let ok = origin == "*"
+                || url::Url::parse(origin).is_ok_and(|u| {
+                    matches!(u.scheme(), "http" | "https")
+                        && u.path() == "/"
+                        && !origin.ends_with('/')
+                        && u.host().is_some()
+                });
+            if !ok {
+                return Err(err(
+                    "cors.allowed_origins",
+                    format!("`{origin}` is not an origin like https://app.example.com (or \"*\")"),
+                ));
+            }
+        }
+        if self.security.jwt_secret.len() < 32 {
+            return Err(err("security.jwt_secret", "must be at least 32 bytes long"));
+        }
+        if self.environment == "production" {
+            let defaults: Table = DEFAULT_TOML.parse().map_err(|e| err("config/default.toml", format!("{e}")))?;
+            let default_secret = defaults
+                .get("security")
+                .and_then(|s| s.get("jwt_secret"))
+                .and_then(Value::as_str);
+            if default_secret == Some(self.security.jwt_secret.as_str()) {
+                return Err(err(
+                    "security.jwt_secret",
+                    "production refuses the default secret; set AZORA__SECURITY__JWT_SECRET",
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// The settings as TOML with secrets redacted, for `azora config`.
+    pub fn redacted_toml(&self) -> String {
+        let mut copy = self.clone();
+        copy.security.jwt_secret = "<redacted>".into();
+        if let Ok(mut url) = url::Url::parse(&copy.database.url)
+            && url.password().is_some()
+        {
+            let _ = url.set_password(Some("<redacted>"));
+            copy.database.url = url.to_string();
+        }
+        toml::to_string_pretty(&copy).unwrap_or_default()
+    }
+}
+
+fn path_of(dotted: &str) -> Vec<String> {
+    dotted.split('.').map(str::to_owned).collect()
+}
+
+/// Merges a file's table into the defaults; every key must already exist with the same shape.
+fn merge_file(base: &mut Table, overlay: Table, prefix: &str) -> Result<(), ConfigError> {
+    for (k, v) in overlay {
+        let key = if prefix.is_empty() {
+            k.clone()
+        } else {
+            format!("{prefix}.{k}")
+        };
+        match (base.get_mut(&k), v) {
+            (Some(Value::Table(b)), Value::Table(o)) => merge_file(b, o, &key)?,
+            (Some(Value::Table(_)), _) => return Err(err(key, "must be a table")),
+            (Some(slot), v) => *slot = v,
+            (None, _) => return Err(err(key, "unknown key")),
+        }
+    }
+    Ok(())
+}
+
+/// Sets one key from an environment variable, typed like the value it replaces.
+fn apply_env(table: &mut Table, path: &[String], raw: &str, var: &str) -> Result<(), ConfigError> {
+    let key = path.join(".");
+    let unknown = || err(&key, format!("unknown key (from environment variable {var})"));
+    let (last, parents) = path.split_last().ok_or_else(unknown)?;
+    let mut cur = table;
+    for p in parents {
+        cur = match cur.get_mut(p) {
+            Some(Value::Table(t)) => t,
+            _ => return Err(unknown()),
+        };
+    }
+    let slot = cur.get_mut(last).ok_or_else(unknown)?;
+    let bad = |expected: &str| {
+        err(
+            &key,
+            format!("invalid value {raw:?} from {var}: expected {expected}"),
+        )
+    };
+    let trimmed = raw.trim();
+    *slot = match slot {
+        Value::String(_) => Value::String(raw.to_owned()),
+        Value::Integer(_) => Value::Integer(trimmed.parse().map_err(|_| bad("an integer"))?),
+        Value::Float(_) => Value::Float(trimmed.parse().map_err(|_| bad("a number"))?),
+        Value::Boolean(_) => Value::Boolean(match trimmed.to_ascii_lowercase().as_str() {
+            "true" | "1" | "yes" | "on" => true,
+            "false" | "0" | "no" | "off" => false,
+            _ => return Err(bad("true or false")),
+        }),
+        Value::Array(_) => Value::Array(
+            trimmed
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(|s| Value::String(s.to_owned()))
+                .collect(),
+        ),
+        Value::Table(_) => return Err(bad("a key inside this section, not the section")),
+        Value::Datetime(_) => return Err(bad("a datetime")),
+    };
+    Ok(())
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    fn dir() -> PathBuf {
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("config")
+    }
+
+    #[test]
+    fn file_then_env_precedence() {
+        let s = Settings::load_from(&dir(), &env(&[("AZORA_ENV", "test")])).unwrap();
+        assert_eq!(s.server.workers, 1, "test.toml overrides default.toml");
+        assert_eq!(s.server.payload_limit_bytes, 1_048_576, "default kept");
+        let s = Settings::load_from(
+            &dir(),
+            &env(&[
+                ("AZORA_ENV", "test"),
+                ("AZORA__SERVER__WORKERS", "3"),
+                ("PORT", "9001"),
+                ("AZORA__CORS__ALLOWED_ORIGINS", "https://a.example, https://b.example"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(s.server.workers, 3);
+        assert_eq!(s.server.port, 9001);
+        assert_eq!(s.cors.allowed_origins.len(), 2);
+    }
+
+    #[test]
+    fn prefixed_env_wins_over_alias() {
+        let s = Settings::load_from(
+            &dir(),
+            &env(&[("PORT", "9001"), ("AZORA__SERVER__PORT", "9002")]),
+        )
+        .unwrap();
+        assert_eq!(s.server.port, 9002);
+    }
+
+    #[test]
+    fn invalid_and_unknown_keys_are_named() {
+        let e = Settings::load_from(&dir(), &env(&[("AZORA__SERVER__PORT", "eighty")])).unwrap_err();
+        assert_eq!(e.key, "server.port");
+        let e = Settings::load_from(&dir(), &env(&[("AZORA__SERVER__PROT", "1")])).unwrap_err();
+        assert_eq!(e.key, "server.prot");
+        let e = Settings::load_from(&dir(), &env(&[("AZORA__SERVER__PORT", "70000")])).unwrap_err();
+        assert_eq!(e.key, "server.port");
+        let e = Settings::load_from(&dir(), &env(&[("DATABASE_URL", "mysql://x/y")])).unwrap_err();
+        assert_eq!(e.key, "database.url");
+    }
+
+    #[test]
+    fn production_refuses_default_secret() {
+        let e = Settings::load_from(&dir(), &env(&[("AZORA_ENV", "production")])).unwrap_err();
+        assert_eq!(e.key, "security.jwt_secret");
+        let ok = Settings::load_from(
+            &dir(),
+            &env(&[
+                ("AZORA_ENV", "production"),
+                ("AZORA__SECURITY__JWT_SECRET", "a-real-secret-that-is-long-enough-0123456789"),
+            ]),
+        )
+        .unwrap();
+        assert!(!ok.database.auto_migrate);
+    }
+}

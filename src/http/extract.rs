@@ -1,0 +1,274 @@
+//! Request extraction that fails with problems, never with actix's plain-text errors.
+//!
+//! - [`Json`]: the body extractor every handler uses. It checks the content type (415), the
+//!   size limit (413), the syntax (400 `malformed_json`) and the shape (422
+//!   `validation_failed` with a JSON pointer to the offending field: wrong type, missing field,
+//!   unknown field where the DTO denies them).
+//! - [`configure_extractors`]: path, query and payload configs that route actix's own
+//!   extractor errors through [`AppError`].
+//! - [`not_found_or_method`]: the default service, 404 `route_not_found` or 405 with `Allow`.
+
+use std::ops::Deref;
+
+use actix_web::dev::Payload;
+use actix_web::error::{PathError, QueryPayloadError};
+use actix_web::http::header;
+use actix_web::{FromRequest, HttpRequest, HttpResponse, ResponseError, web};
+use futures_util::future::LocalBoxFuture;
+use serde::de::DeserializeOwned;
+
+use super::error::{AppError, FieldError};
+
+/// The size limit of request bodies, in `app_data`.
+#[derive(Debug, Clone, Copy)]
+pub struct BodyLimit(pub usize);
+
+/// A JSON request body, deserialized with precise problems on failure.
+#[derive(Debug)]
+pub struct Json<T>(pub T);
+
+impl<T> Json<T> {
+    pub fn into_inner(self) -> T {
+        self.0
+    }
+}
+
+impl<T> Deref for Json<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
+    type Error = AppError;
+    type Future = LocalBoxFuture<'static, Result<Self, AppError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let is_json = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<mime::Mime>().ok())
+            .is_some_and(|m| {
+                m.type_() == mime::APPLICATION
+                    && (m.subtype() == mime::JSON || m.suffix() == Some(mime::JSON))
+            });
+        let limit = req
+            .app_data::<BodyLimit>()
+            .map_or(1024 * 1024, |l| l.0);
+        let body = web::Bytes::from_request(req, payload);
+        Box::pin(async move {
+            if !is_json {
+                return Err(AppError::new(
+                    actix_web::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                    "unsupported_media_type",
+                    "the body must be JSON (Content-Type: application/json)",
+                ));
+            }
+            let bytes = body.await.map_err(|e| payload_error(&e, limit))?;
+            parse_json(&bytes).map(Json)
+        })
+    }
+}
+
+/// Deserializes `bytes` as `T`, pointing at the failing field.
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let value: T = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let path = e.path().clone();
+        let inner = e.into_inner();
+        if inner.is_syntax() || inner.is_eof() {
+            return AppError::bad_request("malformed_json", format!("the body is not valid JSON: {inner}"));
+        }
+        let message = strip_position(&inner.to_string());
+        let mut pointer = pointer_of(&path);
+        // serde names the missing or unknown field in the message, not in the path.
+        if let Some(field) = quoted_field(&message, "missing field `")
+            .or_else(|| quoted_field(&message, "unknown field `"))
+        {
+            pointer = if pointer == "#" {
+                format!("#/{field}")
+            } else {
+                format!("{pointer}/{field}")
+            };
+        }
+        AppError::validation(vec![FieldError::new(pointer, message)])
+    })?;
+    de.end().map_err(|e| {
+        AppError::bad_request("malformed_json", format!("the body is not valid JSON: {e}"))
+    })?;
+    Ok(value)
+}
+
+fn pointer_of(path: &serde_path_to_error::Path) -> String {
+    use serde_path_to_error::Segment;
+    let mut out = String::from("#");
+    for seg in path.iter() {
+        match seg {
+            Segment::Seq { index } => out.push_str(&format!("/{index}")),
+            Segment::Map { key } | Segment::Enum { variant: key } => {
+                out.push('/');
+                out.push_str(&key.replace('~', "~0").replace('/', "~1"));
+            }
+            Segment::Unknown => out.push_str("/?"),
+        }
+    }
+    out
+}
+
+fn quoted_field(message: &str, prefix: &str) -> Option<String> {
+    let rest = message.split_once(prefix)?.1;
+    Some(rest.split('`').next()?.to_owned())
+}
+
+fn strip_position(message: &str) -> String {
+    match message.rfind(" at line ") {
+        Some(i) => message[..i].to_owned(),
+        None => message.to_owned(),
+    }
+}
+
+fn payload_error(e: &actix_web::Error, limit: usize) -> AppError {
+    let too_large = e
+        .as_error::<actix_web::error::PayloadError>()
+        .is_some_and(|p| matches!(p, actix_web::error::PayloadError::Overflow));
+    if too_large || e.as_response_error().status_code() == actix_web::http::StatusCode::PAYLOAD_TOO_LARGE {
+        AppError::new(
+            actix_web::http::StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            format!("the body exceeds the limit of {limit} bytes"),
+        )
+    } else {
+        AppError::bad_request("unreadable_body", format!("the body could not be read: {e}"))
+    }
+}
+
+/// Registers the problem-producing configs of actix's own extractors.
+pub fn configure_extractors(cfg: &mut web::ServiceConfig, body_limit: usize) {
+    cfg.app_data(BodyLimit(body_limit))
+        .app_data(web::PayloadConfig::new(body_limit))
+        .app_data(web::JsonConfig::default().limit(body_limit).error_handler(|e, _| {
+            AppError::bad_request("invalid_body", e.to_string()).into()
+        }))
+        .app_data(web::PathConfig::default().error_handler(|e: PathError, _| {
+            let detail = match &e {
+                PathError::Deserialize(inner) => inner.to_string(),
+                other => other.to_string(),
+            };
+            AppError::bad_request("invalid_path_parameter", format!("a path parameter is malformed: {detail}")).into()
+        }))
+        .app_data(web::QueryConfig::default().error_handler(|e: QueryPayloadError, _| {
+            let detail = match &e {
+                QueryPayloadError::Deserialize(inner) => inner.to_string(),
+                other => other.to_string(),
+            };
+            AppError::bad_request("invalid_query", format!("the query string is invalid: {detail}")).into()
+        }));
+}
+
+/// Every documented route as (segments, methods), to tell 404 from 405.
+#[derive(Debug, Default)]
+pub struct RouteTable {
+    routes: Vec<(Vec<String>, Vec<&'static str>)>,
+}
+
+impl RouteTable {
+    pub fn from_openapi(doc: &utoipa::openapi::OpenApi) -> Self {
+        let routes = doc
+            .paths
+            .paths
+            .iter()
+            .map(|(path, item)| {
+                let segments = path.strip_prefix('/').unwrap_or(path).split('/').map(str::to_owned).collect();
+                let methods = [
+                    ("GET", item.get.is_some()),
+                    ("POST", item.post.is_some()),
+                    ("PUT", item.put.is_some()),
+                    ("PATCH", item.patch.is_some()),
+                    ("DELETE", item.delete.is_some()),
+                    ("HEAD", item.head.is_some()),
+                    ("OPTIONS", item.options.is_some()),
+                ]
+                .into_iter()
+                .filter_map(|(m, has)| has.then_some(m))
+                .collect();
+                (segments, methods)
+            })
+            .collect();
+        Self { routes }
+    }
+
+    /// The methods allowed on `path`, empty when no route matches it.
+    pub fn allowed(&self, path: &str) -> Vec<&'static str> {
+        let parts: Vec<&str> = path.strip_prefix('/').unwrap_or(path).split('/').collect();
+        let mut out: Vec<&'static str> = Vec::new();
+        for (segments, methods) in &self.routes {
+            let matches = segments.len() == parts.len()
+                && segments
+                    .iter()
+                    .zip(&parts)
+                    .all(|(s, p)| (s.starts_with('{') && !p.is_empty()) || s == p);
+            if matches {
+                for m in methods {
+                    if !out.contains(m) {
+                        out.push(m);
+                    }
+                }
+            }
+        }
+        out
+    }
+}
+
+/// The default service: 405 with `Allow` when the path exists, else 404.
+pub async fn not_found_or_method(req: HttpRequest, table: web::Data<RouteTable>) -> HttpResponse {
+    let allowed = table.allowed(req.path());
+    if allowed.is_empty() {
+        AppError::new(
+            actix_web::http::StatusCode::NOT_FOUND,
+            "route_not_found",
+            format!("no route {} {}", req.method(), req.path()),
+        )
+        .error_response()
+    } else {
+        AppError::method_not_allowed(&allowed).error_response()
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use serde::Deserialize;
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Body {
+        name: String,
+        items: Vec<Item>,
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[allow(dead_code)]
+    struct Item {
+        qty: u32,
+    }
+
+    fn pointer(json: &str) -> (u16, String) {
+        let e = parse_json::<Body>(json.as_bytes()).unwrap_err();
+        let p = e.problem();
+        (p.status, p.errors.first().map(|f| f.pointer.clone()).unwrap_or_default())
+    }
+
+    #[test]
+    fn pointers_locate_the_field() {
+        assert_eq!(pointer(r#"{"name":"a","items":[{"qty":"x"}]}"#), (422, "#/items/0/qty".into()));
+        assert_eq!(pointer(r#"{"items":[]}"#), (422, "#/name".into()));
+        assert_eq!(pointer(r#"{"name":"a","items":[],"extra":1}"#), (422, "#/extra".into()));
+        assert_eq!(pointer(r#"{"name":"a","items":[{}]}"#), (422, "#/items/0/qty".into()));
+        assert_eq!(pointer(r#"{"name": "#).0, 400);
+        assert_eq!(pointer(r#"{"name":"a","items":[]} trailing"#).0, 400);
+    }
+}

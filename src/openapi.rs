@@ -1,0 +1,72 @@
+//! The root of the OpenAPI document: info, security schemes, shared schemas and one tag per
+//! module. Paths are not listed here: utoipa-actix-web collects them from the `.service(..)`
+//! registrations, so a route cannot exist without its documentation.
+
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+use crate::http::error::{FieldError, Problem};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Azora API",
+        description = "The back end of the Azora education platform: accounts, organizations, \
+            courses, assessments, certificates, forums, chat, wallet, notifications and jobs. \
+            Errors are RFC 9457 problem+json with a stable `code`.",
+        license(name = "MIT"),
+    ),
+    components(schemas(Problem, FieldError)),
+    modifiers(&SecuritySchemes),
+    tags(
+        (name = "system", description = "Health, metrics and platform information"),
+    )
+)]
+pub struct ApiDoc;
+
+/// Names of the security schemes, for `security(...)` on handlers.
+pub const BEARER: &str = "bearer";
+pub const API_KEY: &str = "api_key";
+
+struct SecuritySchemes;
+
+impl Modify for SecuritySchemes {
+    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
+        let components = doc.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            BEARER,
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .description(Some("Access token from `POST /api/v1/auth/login` (15 minutes)."))
+                    .build(),
+            ),
+        );
+        components.add_security_scheme(
+            API_KEY,
+            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
+                "X-Api-Key",
+                "A personal API key from `POST /api/v1/me/api-keys`.",
+            ))),
+        );
+    }
+}
+
+/// The whole document, built from the same registrations the server uses.
+pub fn document() -> utoipa::openapi::OpenApi {
+    use utoipa_actix_web::AppExt;
+    let (_, doc) = actix_web::App::new()
+        .into_utoipa_app()
+        .openapi(ApiDoc::openapi())
+        .configure(crate::modules::configure)
+        .split_for_parts();
+    doc
+}
+
+/// The document as committed in `openapi.json` (pretty JSON, trailing newline).
+pub fn document_json() -> String {
+    let mut s = document().to_pretty_json().unwrap_or_default();
+    s.push('\n');
+    s
+}

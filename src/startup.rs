@@ -1,0 +1,99 @@
+//! Start-up: settings -> database (created if missing, migrated when `auto_migrate`) -> the
+//! HTTP server on its listener. [`Application`] is what `azora serve` runs and what the tests
+//! spawn; shutdown (SIGTERM/SIGINT or [`Application::handle`]) lets in-flight requests finish
+//! within `server.shutdown_timeout_secs`, then closes the pool.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::time::Instant;
+
+use actix_web::dev::{Server, ServerHandle};
+use actix_web::{HttpServer, web};
+use anyhow::Context;
+use sea_orm::DatabaseConnection;
+
+use crate::config::Settings;
+use crate::http::extract::RouteTable;
+use crate::http::metrics::Metrics;
+use crate::state::AppState;
+use crate::{AppParts, build_app, db, openapi};
+
+/// Extra routes mounted beside the modules (the test harness mounts probes with it).
+pub type ExtraRoutes = fn(&mut web::ServiceConfig);
+
+/// A built server, bound to its port, not yet running.
+pub struct Application {
+    port: u16,
+    server: Server,
+    db: DatabaseConnection,
+}
+
+impl Application {
+    /// Connects (with retries), migrates when configured, binds and builds the server.
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        Self::build_with(settings, None).await
+    }
+
+    pub async fn build_with(settings: Settings, extra: Option<ExtraRoutes>) -> anyhow::Result<Self> {
+        let started_at = Instant::now();
+        let db = db::connect(&settings.database).await?;
+        if settings.database.auto_migrate {
+            db::migrate_up(&db).await.context("applying migrations")?;
+        }
+        let pending = db::pending_migrations(&db).await.context("reading migration state")?;
+        if !pending.is_empty() {
+            tracing::warn!(?pending, "migrations pending: /health/ready answers 503 until they are applied");
+        }
+        let listener = TcpListener::bind((settings.server.host.as_str(), settings.server.port))
+            .with_context(|| format!("binding {}:{}", settings.server.host, settings.server.port))?;
+        let port = listener.local_addr()?.port();
+        let metrics = Metrics::new(settings.database.max_connections).context("registering metrics")?;
+        let doc = openapi::document();
+        let parts = AppParts {
+            state: web::Data::new(AppState {
+                db: db.clone(),
+                settings: Arc::new(settings.clone()),
+                metrics: Arc::new(metrics),
+                migrations_current: pending.is_empty(),
+                started_at,
+            }),
+            routes: web::Data::new(RouteTable::from_openapi(&doc)),
+            doc: Arc::new(doc),
+            extra,
+        };
+        let workers = match settings.server.workers {
+            0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+            n => n,
+        };
+        let server = HttpServer::new(move || build_app(parts.clone()))
+            .listen(listener)?
+            .workers(workers)
+            .shutdown_timeout(settings.server.shutdown_timeout_secs)
+            .run();
+        tracing::info!(
+            port,
+            workers,
+            startup_ms = started_at.elapsed().as_millis() as u64,
+            "azora listening"
+        );
+        Ok(Self { port, server, db })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Stops the server from outside (tests); `stop(true)` is graceful.
+    pub fn handle(&self) -> ServerHandle {
+        self.server.handle()
+    }
+
+    /// Serves until stopped, then closes the pool.
+    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        self.server.await.context("server failed")?;
+        tracing::info!("server stopped; closing the database pool");
+        self.db.close().await.context("closing the pool")?;
+        tracing::info!("shutdown complete");
+        Ok(())
+    }
+}

@@ -1,0 +1,18 @@
+//! `AppState`: what every handler can reach, shared by all workers through `web::Data`.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use sea_orm::DatabaseConnection;
+
+use crate::config::Settings;
+use crate::http::metrics::Metrics;
+
+pub struct AppState {
+    pub db: DatabaseConnection,
+    pub settings: Arc<Settings>,
+    pub metrics: Arc<Metrics>,
+    /// Whether every migration was applied when this process started.
+    pub migrations_current: bool,
+    pub started_at: Instant,
+}
