@@ -123,7 +123,10 @@ impl Settings {
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
         {
-            return Err(err("AZORA_ENV", format!("`{environment}` is not a valid environment name")));
+            return Err(err(
+                "AZORA_ENV",
+                format!("`{environment}` is not a valid environment name"),
+            ));
         }
 
         let mut table: Table = DEFAULT_TOML
@@ -216,7 +219,9 @@ impl Settings {
             return Err(err("security.jwt_secret", "must be at least 32 bytes long"));
         }
         if self.environment == "production" {
-            let defaults: Table = DEFAULT_TOML.parse().map_err(|e| err("config/default.toml", format!("{e}")))?;
+            let defaults: Table = DEFAULT_TOML
+                .parse()
+                .map_err(|e| err("config/default.toml", format!("{e}")))?;
             let default_secret = defaults
                 .get("security")
                 .and_then(|s| s.get("jwt_secret"))
@@ -270,7 +275,12 @@ fn merge_file(base: &mut Table, overlay: Table, prefix: &str) -> Result<(), Conf
 /// Sets one key from an environment variable, typed like the value it replaces.
 fn apply_env(table: &mut Table, path: &[String], raw: &str, var: &str) -> Result<(), ConfigError> {
     let key = path.join(".");
-    let unknown = || err(&key, format!("unknown key (from environment variable {var})"));
+    let unknown = || {
+        err(
+            &key,
+            format!("unknown key (from environment variable {var})"),
+        )
+    };
     let (last, parents) = path.split_last().ok_or_else(unknown)?;
     let mut cur = table;
     for p in parents {
@@ -337,7 +347,10 @@ mod tests {
                 ("AZORA_ENV", "test"),
                 ("AZORA__SERVER__WORKERS", "3"),
                 ("PORT", "9001"),
-                ("AZORA__CORS__ALLOWED_ORIGINS", "https://a.example, https://b.example"),
+                (
+                    "AZORA__CORS__ALLOWED_ORIGINS",
+                    "https://a.example, https://b.example",
+                ),
             ]),
         )
         .unwrap();
@@ -358,7 +371,8 @@ mod tests {
 
     #[test]
     fn invalid_and_unknown_keys_are_named() {
-        let e = Settings::load_from(&dir(), &env(&[("AZORA__SERVER__PORT", "eighty")])).unwrap_err();
+        let e =
+            Settings::load_from(&dir(), &env(&[("AZORA__SERVER__PORT", "eighty")])).unwrap_err();
         assert_eq!(e.key, "server.port");
         let e = Settings::load_from(&dir(), &env(&[("AZORA__SERVER__PROT", "1")])).unwrap_err();
         assert_eq!(e.key, "server.prot");
@@ -376,7 +390,10 @@ mod tests {
             &dir(),
             &env(&[
                 ("AZORA_ENV", "production"),
-                ("AZORA__SECURITY__JWT_SECRET", "a-real-secret-that-is-long-enough-0123456789"),
+                (
+                    "AZORA__SECURITY__JWT_SECRET",
+                    "a-real-secret-that-is-long-enough-0123456789",
+                ),
             ]),
         )
         .unwrap();

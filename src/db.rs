@@ -13,12 +13,15 @@ use sea_orm::{
 use crate::config::DatabaseSettings;
 
 /// Key of the advisory lock held while migrating ("azora" in ASCII).
-const MIGRATION_LOCK: i64 = 0x617a_6f72_61;
+const MIGRATION_LOCK: i64 = 0x0061_7a6f_7261;
 
 /// Connects the pool, retrying while Postgres is unreachable.
 pub async fn connect(cfg: &DatabaseSettings) -> anyhow::Result<DatabaseConnection> {
     if cfg.create_if_missing {
-        retry(cfg, "create database", || create_database_if_missing(&cfg.url)).await?;
+        retry(cfg, "create database", || {
+            create_database_if_missing(&cfg.url)
+        })
+        .await?;
     }
     retry(cfg, "connect", || async {
         let db = Database::connect(options(cfg, &cfg.url)).await?;

@@ -66,9 +66,7 @@ pub fn build_app(
             }
         })
         .service(web::redirect("/docs", "/docs/"))
-        .service(
-            SwaggerUi::new("/docs/{_:.*}").url("/api-docs/openapi.json", (*parts.doc).clone()),
-        )
+        .service(SwaggerUi::new("/docs/{_:.*}").url("/api-docs/openapi.json", (*parts.doc).clone()))
         .default_service(web::to(not_found_or_method))
 }
 

@@ -9,7 +9,11 @@ use clap::{Parser, Subcommand};
 use migration::{Migrator, MigratorTrait};
 
 #[derive(Parser)]
-#[command(name = "azora", version, about = "The Azora education platform back end")]
+#[command(
+    name = "azora",
+    version,
+    about = "The Azora education platform back end"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
@@ -71,7 +75,10 @@ fn main() -> ExitCode {
         return ExitCode::SUCCESS;
     }
     telemetry::init(&settings.log);
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("azora: cannot start the async runtime: {e}");
@@ -90,7 +97,12 @@ fn main() -> ExitCode {
 
 async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
     match command {
-        Command::Serve => Application::build(settings).await?.run_until_stopped().await,
+        Command::Serve => {
+            Application::build(settings)
+                .await?
+                .run_until_stopped()
+                .await
+        }
         Command::Migrate { action } => migrate(action, settings).await,
         Command::Seed => {
             let conn = db::connect(&settings.database).await?;

@@ -34,20 +34,31 @@ impl Application {
         Self::build_with(settings, None).await
     }
 
-    pub async fn build_with(settings: Settings, extra: Option<ExtraRoutes>) -> anyhow::Result<Self> {
+    pub async fn build_with(
+        settings: Settings,
+        extra: Option<ExtraRoutes>,
+    ) -> anyhow::Result<Self> {
         let started_at = Instant::now();
         let db = db::connect(&settings.database).await?;
         if settings.database.auto_migrate {
             db::migrate_up(&db).await.context("applying migrations")?;
         }
-        let pending = db::pending_migrations(&db).await.context("reading migration state")?;
+        let pending = db::pending_migrations(&db)
+            .await
+            .context("reading migration state")?;
         if !pending.is_empty() {
-            tracing::warn!(?pending, "migrations pending: /health/ready answers 503 until they are applied");
+            tracing::warn!(
+                ?pending,
+                "migrations pending: /health/ready answers 503 until they are applied"
+            );
         }
         let listener = TcpListener::bind((settings.server.host.as_str(), settings.server.port))
-            .with_context(|| format!("binding {}:{}", settings.server.host, settings.server.port))?;
+            .with_context(|| {
+                format!("binding {}:{}", settings.server.host, settings.server.port)
+            })?;
         let port = listener.local_addr()?.port();
-        let metrics = Metrics::new(settings.database.max_connections).context("registering metrics")?;
+        let metrics =
+            Metrics::new(settings.database.max_connections).context("registering metrics")?;
         let doc = openapi::document();
         let parts = AppParts {
             state: web::Data::new(AppState {

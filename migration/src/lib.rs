@@ -21,5 +21,9 @@ impl MigratorTrait for Migrator {
 /// Runs each `;`-terminated statement of `sql` in order (Postgres accepts several statements
 /// in one unprepared call, which keeps each migration one readable SQL text).
 pub async fn run_sql(manager: &SchemaManager<'_>, sql: &str) -> Result<(), DbErr> {
-    manager.get_connection().execute_unprepared(sql).await.map(|_| ())
+    manager
+        .get_connection()
+        .execute_unprepared(sql)
+        .await
+        .map(|_| ())
 }

@@ -66,9 +66,12 @@ pub struct Problem {
     pub errors: Vec<FieldError>,
 }
 
-/// The error of every handler and service.
+/// The error of every handler and service (boxed: errors are rare, `Result`s are everywhere).
 #[derive(Debug)]
-pub struct AppError {
+pub struct AppError(Box<Inner>);
+
+#[derive(Debug)]
+struct Inner {
     status: StatusCode,
     code: Cow<'static, str>,
     detail: String,
@@ -80,8 +83,12 @@ pub struct AppError {
 
 impl AppError {
     /// A problem with any status and code.
-    pub fn new(status: StatusCode, code: impl Into<Cow<'static, str>>, detail: impl Into<String>) -> Self {
-        Self {
+    pub fn new(
+        status: StatusCode,
+        code: impl Into<Cow<'static, str>>,
+        detail: impl Into<String>,
+    ) -> Self {
+        Self(Box::new(Inner {
             status,
             code: code.into(),
             detail: detail.into(),
@@ -89,7 +96,7 @@ impl AppError {
             retry_after_secs: None,
             allow: None,
             source: None,
-        }
+        }))
     }
 
     /// 400: the request cannot be parsed.
@@ -109,7 +116,11 @@ impl AppError {
 
     /// 404 for a resource (or one the caller may not know exists).
     pub fn not_found(what: &str) -> Self {
-        Self::new(StatusCode::NOT_FOUND, "not_found", format!("{what} not found"))
+        Self::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            format!("{what} not found"),
+        )
     }
 
     /// 409: duplicate or state clash.
@@ -132,9 +143,13 @@ impl AppError {
     }
 
     /// 429 with `Retry-After`.
-    pub fn too_many_requests(code: impl Into<Cow<'static, str>>, detail: impl Into<String>, retry_after_secs: u64) -> Self {
+    pub fn too_many_requests(
+        code: impl Into<Cow<'static, str>>,
+        detail: impl Into<String>,
+        retry_after_secs: u64,
+    ) -> Self {
         let mut e = Self::new(StatusCode::TOO_MANY_REQUESTS, code, detail);
-        e.retry_after_secs = Some(retry_after_secs.max(1));
+        e.0.retry_after_secs = Some(retry_after_secs.max(1));
         e
     }
 
@@ -145,8 +160,8 @@ impl AppError {
             "database_unavailable",
             "the database is unreachable; try again shortly",
         );
-        e.retry_after_secs = Some(2);
-        e.source = Some(source.into());
+        e.0.retry_after_secs = Some(2);
+        e.0.source = Some(source.into());
         e
     }
 
@@ -157,7 +172,7 @@ impl AppError {
             "internal_error",
             "an unexpected error occurred; quote the request id when reporting it",
         );
-        e.source = Some(source.into());
+        e.0.source = Some(source.into());
         e
     }
 
@@ -168,7 +183,7 @@ impl AppError {
             "method_not_allowed",
             format!("this route allows {}", allow.join(", ")),
         );
-        e.allow = Some(allow.join(", "));
+        e.0.allow = Some(allow.join(", "));
         e
     }
 
@@ -184,47 +199,54 @@ impl AppError {
     }
 
     pub fn with_errors(mut self, errors: Vec<FieldError>) -> Self {
-        self.errors = errors;
+        self.0.errors = errors;
         self
     }
 
     pub fn with_source(mut self, source: impl Into<anyhow::Error>) -> Self {
-        self.source = Some(source.into());
+        self.0.source = Some(source.into());
         self
     }
 
     pub fn code(&self) -> &str {
-        &self.code
+        &self.0.code
     }
 
     pub fn status(&self) -> StatusCode {
-        self.status
+        self.0.status
     }
 
     /// The problem body for the current request.
     pub fn problem(&self) -> Problem {
         let ctx = RequestContext::current();
         Problem {
-            type_: format!("urn:azora:problem:{}", self.code),
+            type_: format!("urn:azora:problem:{}", self.0.code),
             title: self
+                .0
                 .status
                 .canonical_reason()
                 .unwrap_or("Error")
                 .to_owned(),
-            status: self.status.as_u16(),
-            detail: self.detail.clone(),
+            status: self.0.status.as_u16(),
+            detail: self.0.detail.clone(),
             instance: ctx.as_ref().map(|c| c.path.clone()),
-            code: self.code.to_string(),
+            code: self.0.code.to_string(),
             request_id: ctx.map(|c| c.request_id),
-            errors: self.errors.clone(),
+            errors: self.0.errors.clone(),
         }
     }
 }
 
 impl fmt::Display for AppError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} {}: {}", self.status.as_u16(), self.code, self.detail)?;
-        if let Some(source) = &self.source {
+        write!(
+            f,
+            "{} {}: {}",
+            self.0.status.as_u16(),
+            self.0.code,
+            self.0.detail
+        )?;
+        if let Some(source) = &self.0.source {
             write!(f, " (cause: {source:#})")?;
         }
         Ok(())
@@ -235,21 +257,21 @@ impl std::error::Error for AppError {}
 
 impl ResponseError for AppError {
     fn status_code(&self) -> StatusCode {
-        self.status
+        self.0.status
     }
 
     fn error_response(&self) -> HttpResponse {
-        if self.status.is_server_error() {
-            tracing::error!(status = self.status.as_u16(), code = %self.code, error = %self, "request failed");
+        if self.0.status.is_server_error() {
+            tracing::error!(status = self.0.status.as_u16(), code = %self.0.code, error = %self, "request failed");
         } else {
-            tracing::debug!(status = self.status.as_u16(), code = %self.code, detail = %self.detail, "request refused");
+            tracing::debug!(status = self.0.status.as_u16(), code = %self.0.code, detail = %self.0.detail, "request refused");
         }
-        let mut res = HttpResponse::build(self.status);
+        let mut res = HttpResponse::build(self.0.status);
         res.insert_header((header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON)));
-        if let Some(secs) = self.retry_after_secs {
+        if let Some(secs) = self.0.retry_after_secs {
             res.insert_header((header::RETRY_AFTER, secs.to_string()));
         }
-        if let Some(allow) = &self.allow
+        if let Some(allow) = &self.0.allow
             && let Ok(v) = HeaderValue::from_str(allow)
         {
             res.insert_header((header::ALLOW, v));

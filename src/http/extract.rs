@@ -54,9 +54,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
                 m.type_() == mime::APPLICATION
                     && (m.subtype() == mime::JSON || m.suffix() == Some(mime::JSON))
             });
-        let limit = req
-            .app_data::<BodyLimit>()
-            .map_or(1024 * 1024, |l| l.0);
+        let limit = req.app_data::<BodyLimit>().map_or(1024 * 1024, |l| l.0);
         let body = web::Bytes::from_request(req, payload);
         Box::pin(async move {
             if !is_json {
@@ -79,19 +77,19 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
         let path = e.path().clone();
         let inner = e.into_inner();
         if inner.is_syntax() || inner.is_eof() {
-            return AppError::bad_request("malformed_json", format!("the body is not valid JSON: {inner}"));
+            return AppError::bad_request(
+                "malformed_json",
+                format!("the body is not valid JSON: {inner}"),
+            );
         }
         let message = strip_position(&inner.to_string());
         let mut pointer = pointer_of(&path);
         // serde names the missing or unknown field in the message, not in the path.
         if let Some(field) = quoted_field(&message, "missing field `")
             .or_else(|| quoted_field(&message, "unknown field `"))
+            && !pointer.ends_with(&format!("/{field}"))
         {
-            pointer = if pointer == "#" {
-                format!("#/{field}")
-            } else {
-                format!("{pointer}/{field}")
-            };
+            pointer = format!("{pointer}/{field}");
         }
         AppError::validation(vec![FieldError::new(pointer, message)])
     })?;
@@ -133,14 +131,19 @@ fn payload_error(e: &actix_web::Error, limit: usize) -> AppError {
     let too_large = e
         .as_error::<actix_web::error::PayloadError>()
         .is_some_and(|p| matches!(p, actix_web::error::PayloadError::Overflow));
-    if too_large || e.as_response_error().status_code() == actix_web::http::StatusCode::PAYLOAD_TOO_LARGE {
+    if too_large
+        || e.as_response_error().status_code() == actix_web::http::StatusCode::PAYLOAD_TOO_LARGE
+    {
         AppError::new(
             actix_web::http::StatusCode::PAYLOAD_TOO_LARGE,
             "payload_too_large",
             format!("the body exceeds the limit of {limit} bytes"),
         )
     } else {
-        AppError::bad_request("unreadable_body", format!("the body could not be read: {e}"))
+        AppError::bad_request(
+            "unreadable_body",
+            format!("the body could not be read: {e}"),
+        )
     }
 }
 
@@ -148,23 +151,35 @@ fn payload_error(e: &actix_web::Error, limit: usize) -> AppError {
 pub fn configure_extractors(cfg: &mut web::ServiceConfig, body_limit: usize) {
     cfg.app_data(BodyLimit(body_limit))
         .app_data(web::PayloadConfig::new(body_limit))
-        .app_data(web::JsonConfig::default().limit(body_limit).error_handler(|e, _| {
-            AppError::bad_request("invalid_body", e.to_string()).into()
-        }))
+        .app_data(
+            web::JsonConfig::default()
+                .limit(body_limit)
+                .error_handler(|e, _| AppError::bad_request("invalid_body", e.to_string()).into()),
+        )
         .app_data(web::PathConfig::default().error_handler(|e: PathError, _| {
             let detail = match &e {
                 PathError::Deserialize(inner) => inner.to_string(),
                 other => other.to_string(),
             };
-            AppError::bad_request("invalid_path_parameter", format!("a path parameter is malformed: {detail}")).into()
+            AppError::bad_request(
+                "invalid_path_parameter",
+                format!("a path parameter is malformed: {detail}"),
+            )
+            .into()
         }))
-        .app_data(web::QueryConfig::default().error_handler(|e: QueryPayloadError, _| {
-            let detail = match &e {
-                QueryPayloadError::Deserialize(inner) => inner.to_string(),
-                other => other.to_string(),
-            };
-            AppError::bad_request("invalid_query", format!("the query string is invalid: {detail}")).into()
-        }));
+        .app_data(
+            web::QueryConfig::default().error_handler(|e: QueryPayloadError, _| {
+                let detail = match &e {
+                    QueryPayloadError::Deserialize(inner) => inner.to_string(),
+                    other => other.to_string(),
+                };
+                AppError::bad_request(
+                    "invalid_query",
+                    format!("the query string is invalid: {detail}"),
+                )
+                .into()
+            }),
+        );
 }
 
 /// Every documented route as (segments, methods), to tell 404 from 405.
@@ -180,7 +195,12 @@ impl RouteTable {
             .paths
             .iter()
             .map(|(path, item)| {
-                let segments = path.strip_prefix('/').unwrap_or(path).split('/').map(str::to_owned).collect();
+                let segments = path
+                    .strip_prefix('/')
+                    .unwrap_or(path)
+                    .split('/')
+                    .map(str::to_owned)
+                    .collect();
                 let methods = [
                     ("GET", item.get.is_some()),
                     ("POST", item.post.is_some()),
@@ -259,15 +279,30 @@ mod tests {
     fn pointer(json: &str) -> (u16, String) {
         let e = parse_json::<Body>(json.as_bytes()).unwrap_err();
         let p = e.problem();
-        (p.status, p.errors.first().map(|f| f.pointer.clone()).unwrap_or_default())
+        (
+            p.status,
+            p.errors
+                .first()
+                .map(|f| f.pointer.clone())
+                .unwrap_or_default(),
+        )
     }
 
     #[test]
     fn pointers_locate_the_field() {
-        assert_eq!(pointer(r#"{"name":"a","items":[{"qty":"x"}]}"#), (422, "#/items/0/qty".into()));
+        assert_eq!(
+            pointer(r#"{"name":"a","items":[{"qty":"x"}]}"#),
+            (422, "#/items/0/qty".into())
+        );
         assert_eq!(pointer(r#"{"items":[]}"#), (422, "#/name".into()));
-        assert_eq!(pointer(r#"{"name":"a","items":[],"extra":1}"#), (422, "#/extra".into()));
-        assert_eq!(pointer(r#"{"name":"a","items":[{}]}"#), (422, "#/items/0/qty".into()));
+        assert_eq!(
+            pointer(r#"{"name":"a","items":[],"extra":1}"#),
+            (422, "#/extra".into())
+        );
+        assert_eq!(
+            pointer(r#"{"name":"a","items":[{}]}"#),
+            (422, "#/items/0/qty".into())
+        );
         assert_eq!(pointer(r#"{"name": "#).0, 400);
         assert_eq!(pointer(r#"{"name":"a","items":[]} trailing"#).0, 400);
     }

@@ -63,7 +63,8 @@ impl Metrics {
     pub fn render(&self, db: &DatabaseConnection) -> String {
         let pool = db.get_postgres_connection_pool();
         self.pool_size.set(i64::from(pool.size()));
-        self.pool_idle.set(i64::try_from(pool.num_idle()).unwrap_or(i64::MAX));
+        self.pool_idle
+            .set(i64::try_from(pool.num_idle()).unwrap_or(i64::MAX));
         let _ = &self.pool_max;
         let mut out = Vec::new();
         if let Err(e) = TextEncoder::new().encode(&self.registry.gather(), &mut out) {

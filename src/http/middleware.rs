@@ -44,7 +44,14 @@ pub async fn observe(
                     // inside the request context, and hand it on ready-made.
                     .map_err(|e| {
                         let mut res = e.error_response();
-                        set_headers(res.headers_mut(), &RequestContext::current().map(|c| c.request_id).unwrap_or_default(), hsts, false);
+                        set_headers(
+                            res.headers_mut(),
+                            &RequestContext::current()
+                                .map(|c| c.request_id)
+                                .unwrap_or_default(),
+                            hsts,
+                            false,
+                        );
                         actix_web::error::InternalError::from_response(e, res).into()
                     })
             }
@@ -55,7 +62,9 @@ pub async fn observe(
         Ok(res) => res,
         Err(e) => {
             if let Some(state) = &state {
-                state.metrics.observe(&method, "<unmatched>", 500, started.elapsed().as_secs_f64());
+                state
+                    .metrics
+                    .observe(&method, "<unmatched>", 500, started.elapsed().as_secs_f64());
             }
             return Err(e);
         }
@@ -123,7 +132,10 @@ fn set_headers(h: &mut header::HeaderMap, request_id: &str, hsts: bool, is_docs:
         ("x-frame-options", "DENY"),
         ("referrer-policy", "no-referrer"),
         ("cross-origin-opener-policy", "same-origin"),
-        ("permissions-policy", "camera=(), microphone=(), geolocation=()"),
+        (
+            "permissions-policy",
+            "camera=(), microphone=(), geolocation=()",
+        ),
     ];
     for (k, v) in fixed {
         h.insert(HeaderName::from_static(k), HeaderValue::from_static(v));

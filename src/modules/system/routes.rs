@@ -70,7 +70,9 @@ pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
     )
 )]
 #[get("/system/info")]
-pub async fn get_system_info(state: web::Data<AppState>) -> AppResult<web::Json<SystemInfoResponse>> {
+pub async fn get_system_info(
+    state: web::Data<AppState>,
+) -> AppResult<web::Json<SystemInfoResponse>> {
     let settings = service::public_settings(&state.db).await?;
     let schema_version = service::schema_version(&state.db).await?;
     let name = settings

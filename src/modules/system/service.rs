@@ -3,9 +3,7 @@
 use std::collections::BTreeMap;
 
 use entity::platform_settings;
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Statement,
-};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Statement};
 
 use crate::http::error::AppResult;
 

@@ -1,0 +1,12 @@
+//! Azora's integration tests: one binary, one file per module, all against a real Postgres
+//! and the real server over HTTP. See `helpers` for the harness.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod helpers;
+
+mod cli;
+mod entrypoint;
+mod errors;
+mod openapi;
+mod resilience;
+mod system;
