@@ -52,6 +52,9 @@ stop_postgres() {
 }
 
 export DATABASE_URL="postgres://azora@127.0.0.1:$PG_PORT/azora"
+# The container owns this database: create and migrate it unless told otherwise.
+export AZORA__DATABASE__CREATE_IF_MISSING="${AZORA__DATABASE__CREATE_IF_MISSING:-true}"
+export AZORA__DATABASE__AUTO_MIGRATE="${AZORA__DATABASE__AUTO_MIGRATE:-true}"
 "$AZORA_BIN" "$@" &
 child=$!
 trap 'kill -TERM "$child" 2>/dev/null || true' TERM INT

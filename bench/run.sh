@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# Azora's platform benchmark. Prints, side by side on this machine:
+#   - GET /health/ready (one SELECT 1 through the pool) under wrk, against
+#   - pgbench running `SELECT 1` with the same client count, and their ratio (target >= 60%);
+#   - idle RSS of the server (target < 30 MB);
+#   - start-up to ready with migrations already applied (target < 1 s).
+# Usage: bench/run.sh [clients=32] [seconds=10]
+# Needs Postgres at 127.0.0.1:5432 (user postgres, trust) and installs wrk from Debian if absent.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+CLIENTS=${1:-32}
+SECONDS_PER_RUN=${2:-10}
+PORT=${BENCH_PORT:-18080}
+DB=azora_bench
+PGURL="postgres://postgres@127.0.0.1:5432/$DB"
+
+if ! command -v wrk >/dev/null; then
+    echo "installing wrk"
+    (apt-get update -qq && apt-get install -y -qq wrk) >/dev/null
+fi
+cargo build --release --quiet
+BIN=target/release/azora
+
+export DATABASE_URL="$PGURL" AZORA__LOG__LEVEL=warn PORT AZORA__SERVER__HOST=127.0.0.1
+export AZORA__DATABASE__MAX_CONNECTIONS=${BENCH_POOL:-$CLIENTS}
+"$BIN" migrate up >/dev/null
+
+start_server() {
+    local t0 t1
+    t0=$(date +%s%N)
+    "$BIN" serve &
+    SERVER=$!
+    until curl -fsS -o /dev/null "http://127.0.0.1:$PORT/health/ready" 2>/dev/null; do
+        sleep 0.005
+    done
+    t1=$(date +%s%N)
+    STARTUP_MS=$(( (t1 - t0) / 1000000 ))
+}
+stop_server() { kill -TERM "$SERVER"; wait "$SERVER" || true; }
+trap 'kill -TERM "${SERVER:-0}" 2>/dev/null || true' EXIT
+
+start_server
+sleep 3
+RSS_KB=$(awk '/VmRSS/ {print $2}' "/proc/$SERVER/status")
+
+wrk -t2 -c"$CLIENTS" -d2s "http://127.0.0.1:$PORT/health/ready" >/dev/null   # warm-up
+API_OUT=$(wrk -t2 -c"$CLIENTS" -d"${SECONDS_PER_RUN}s" --latency "http://127.0.0.1:$PORT/health/ready")
+API_RPS=$(echo "$API_OUT" | awk '/Requests\/sec/ {print $2}')
+API_P99=$(echo "$API_OUT" | awk '$1 == "99%" {print $2}')
+NON2XX=$(echo "$API_OUT" | awk '/Non-2xx/ {print $NF}')
+stop_server
+
+SQL=$(mktemp)
+echo 'SELECT 1;' > "$SQL"
+PG_OUT=$(pgbench -n -h 127.0.0.1 -U postgres -c "$CLIENTS" -j 2 -T "$SECONDS_PER_RUN" -f "$SQL" "$DB" 2>&1)
+rm -f "$SQL"
+PG_TPS=$(echo "$PG_OUT" | awk '/^tps/ {print $3; exit}')
+
+RATIO=$(awk -v a="$API_RPS" -v p="$PG_TPS" 'BEGIN { printf "%.1f", 100 * a / p }')
+printf '\n== Azora platform benchmark (%s clients, %ss, pool %s, %s cores) ==\n' \
+    "$CLIENTS" "$SECONDS_PER_RUN" "$AZORA__DATABASE__MAX_CONNECTIONS" "$(nproc)"
+printf '%-44s %12s\n' "GET /health/ready (wrk), req/s" "$API_RPS"
+printf '%-44s %12s\n' "  p99 latency" "$API_P99"
+printf '%-44s %12s\n' "  non-2xx responses" "${NON2XX:-0}"
+printf '%-44s %12s\n' "pgbench SELECT 1, tps" "$PG_TPS"
+printf '%-44s %11s%%   (target >= 60%%)\n' "API / pgbench" "$RATIO"
+printf '%-44s %9s MB   (target < 30 MB)\n' "idle RSS" "$(awk -v k="$RSS_KB" 'BEGIN { printf "%.1f", k / 1024 }')"
+printf '%-44s %9s ms   (target < 1000 ms)\n' "start-up to ready (migrations applied)" "$STARTUP_MS"
