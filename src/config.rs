@@ -28,6 +28,7 @@ pub struct Settings {
     pub log: LogSettings,
     pub cors: CorsSettings,
     pub security: SecuritySettings,
+    pub mail: MailSettings,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -76,6 +77,51 @@ pub struct CorsSettings {
 pub struct SecuritySettings {
     pub jwt_secret: String,
     pub hsts: bool,
+    pub access_token_ttl_secs: u64,
+    pub refresh_token_ttl_secs: u64,
+    pub argon2_memory_kib: u32,
+    pub argon2_iterations: u32,
+    pub argon2_parallelism: u32,
+    pub lockout_threshold: u32,
+    pub lockout_window_secs: u64,
+    pub lockout_base_secs: u64,
+    pub lockout_max_secs: u64,
+    pub ip_failure_limit: u32,
+    pub ip_requests_per_minute: u32,
+    pub verified_email_required: Vec<String>,
+    pub trusted_proxies: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MailSettings {
+    pub transport: MailTransport,
+    pub from: String,
+    pub smtp_host: String,
+    pub smtp_port: u16,
+    pub smtp_tls: SmtpTls,
+    pub smtp_username: String,
+    pub smtp_password: String,
+    pub file_dir: String,
+    pub poll_interval_ms: u64,
+    pub max_attempts: u32,
+    pub retry_base_ms: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MailTransport {
+    Smtp,
+    File,
+    Log,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SmtpTls {
+    None,
+    Starttls,
+    Tls,
 }
 
 /// A configuration problem, always tied to the key that caused it.
@@ -218,6 +264,29 @@ impl Settings {
         if self.security.jwt_secret.len() < 32 {
             return Err(err("security.jwt_secret", "must be at least 32 bytes long"));
         }
+        if self.security.argon2_memory_kib < 8 * self.security.argon2_parallelism.max(1)
+            || self.security.argon2_iterations == 0
+            || self.security.argon2_parallelism == 0
+        {
+            return Err(err(
+                "security.argon2_memory_kib",
+                "argon2 needs memory >= 8 KiB per lane, iterations >= 1, parallelism >= 1",
+            ));
+        }
+        for proxy in &self.security.trusted_proxies {
+            if proxy.parse::<std::net::IpAddr>().is_err() {
+                return Err(err(
+                    "security.trusted_proxies",
+                    format!("`{proxy}` is not an IP address"),
+                ));
+            }
+        }
+        if self.mail.from.parse::<lettre::message::Mailbox>().is_err() {
+            return Err(err(
+                "mail.from",
+                "must be a mailbox like `Azora <no-reply@example.com>`",
+            ));
+        }
         if self.environment == "production" {
             let defaults: Table = DEFAULT_TOML
                 .parse()
@@ -240,6 +309,9 @@ impl Settings {
     pub fn redacted_toml(&self) -> String {
         let mut copy = self.clone();
         copy.security.jwt_secret = "<redacted>".into();
+        if !copy.mail.smtp_password.is_empty() {
+            copy.mail.smtp_password = "<redacted>".into();
+        }
         if let Ok(mut url) = url::Url::parse(&copy.database.url)
             && url.password().is_some()
         {
