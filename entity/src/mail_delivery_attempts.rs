@@ -1,0 +1,22 @@
+//! `mail_delivery_attempts`: every try at delivering a `mail_outbox` row, with its outcome.
+
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "mail_delivery_attempts")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    pub outbox_id: Uuid,
+    /// 1 for the first try of the message, then 2, 3, ...
+    pub attempt: i32,
+    pub attempted_at: DateTimeUtc,
+    /// `sent` or `failed`.
+    pub outcome: String,
+    pub error: Option<String>,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}
