@@ -106,7 +106,8 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
         Command::Migrate { action } => migrate(action, settings).await,
         Command::Seed => {
             let conn = db::connect(&settings.database).await?;
-            let report = seed::run(&conn).await?;
+            let input = azora::startup::seed_input(&settings).await?;
+            let report = seed::run(&conn, &input).await?;
             for (step, rows) in report.steps {
                 println!("{step}: {rows} row(s) inserted");
             }

@@ -20,6 +20,10 @@ use crate::http::error::{FieldError, Problem};
     modifiers(&SecuritySchemes),
     tags(
         (name = "system", description = "Health, metrics and platform information"),
+        (name = "identity", description = "Accounts, sign-in, sessions, two-factor, API keys and account administration"),
+        (name = "orgs", description = "Organizations (schools and companies) and their members"),
+        (name = "rbac", description = "Permissions, roles and scoped assignments"),
+        (name = "audit", description = "The tamper-evident audit trail"),
     )
 )]
 pub struct ApiDoc;

@@ -13,19 +13,33 @@ use anyhow::Context;
 use sea_orm::DatabaseConnection;
 
 use crate::config::Settings;
+use crate::http::auth::JwtKeys;
 use crate::http::extract::RouteTable;
 use crate::http::metrics::Metrics;
+use crate::http::rate_limit::KeyedLimiter;
+use crate::modules::identity::password::Hasher;
+use crate::modules::notifications::mail::MailWorker;
 use crate::state::AppState;
 use crate::{AppParts, build_app, db, openapi};
 
 /// Extra routes mounted beside the modules (the test harness mounts probes with it).
 pub type ExtraRoutes = fn(&mut web::ServiceConfig);
 
+/// The seed's input: the demo password hashed with the configured parameters.
+pub async fn seed_input(settings: &Settings) -> anyhow::Result<seed::SeedInput> {
+    let security = settings.security.clone();
+    let hasher = tokio::task::spawn_blocking(move || Hasher::new(&security)).await??;
+    Ok(seed::SeedInput {
+        demo_password_hash: hasher.hash(seed::DEMO_PASSWORD.to_owned()).await?,
+    })
+}
+
 /// A built server, bound to its port, not yet running.
 pub struct Application {
     port: u16,
     server: Server,
     db: DatabaseConnection,
+    mail: MailWorker,
 }
 
 impl Application {
@@ -43,6 +57,10 @@ impl Application {
         if settings.database.auto_migrate {
             db::migrate_up(&db).await.context("applying migrations")?;
         }
+        if settings.environment == "development" && seed::is_empty(&db).await? {
+            tracing::info!("empty development database: seeding demo data");
+            seed::run(&db, &seed_input(&settings).await?).await?;
+        }
         let pending = db::pending_migrations(&db)
             .await
             .context("reading migration state")?;
@@ -57,6 +75,10 @@ impl Application {
                 format!("binding {}:{}", settings.server.host, settings.server.port)
             })?;
         let port = listener.local_addr()?.port();
+        let security = settings.security.clone();
+        let hasher = tokio::task::spawn_blocking(move || Hasher::new(&security))
+            .await
+            .context("preparing the password hasher")??;
         let metrics =
             Metrics::new(settings.database.max_connections).context("registering metrics")?;
         let doc = openapi::document();
@@ -67,6 +89,9 @@ impl Application {
                 metrics: Arc::new(metrics),
                 migrations_current: pending.is_empty(),
                 started_at,
+                jwt: JwtKeys::new(&settings.security.jwt_secret),
+                hasher,
+                auth_limiter: KeyedLimiter::per_minute(settings.security.ip_requests_per_minute),
             }),
             routes: web::Data::new(RouteTable::from_openapi(&doc)),
             doc: Arc::new(doc),
@@ -87,7 +112,13 @@ impl Application {
             startup_ms = started_at.elapsed().as_millis() as u64,
             "azora listening"
         );
-        Ok(Self { port, server, db })
+        let mail = MailWorker::spawn(db.clone(), settings.mail.clone());
+        Ok(Self {
+            port,
+            server,
+            db,
+            mail,
+        })
     }
 
     pub fn port(&self) -> u16 {
@@ -102,7 +133,8 @@ impl Application {
     /// Serves until stopped, then closes the pool.
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
         self.server.await.context("server failed")?;
-        tracing::info!("server stopped; closing the database pool");
+        tracing::info!("server stopped; stopping workers and closing the database pool");
+        self.mail.stop().await;
         self.db.close().await.context("closing the pool")?;
         tracing::info!("shutdown complete");
         Ok(())

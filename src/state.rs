@@ -6,7 +6,10 @@ use std::time::Instant;
 use sea_orm::DatabaseConnection;
 
 use crate::config::Settings;
+use crate::http::auth::JwtKeys;
 use crate::http::metrics::Metrics;
+use crate::http::rate_limit::KeyedLimiter;
+use crate::modules::identity::password::Hasher;
 
 pub struct AppState {
     pub db: DatabaseConnection,
@@ -15,4 +18,8 @@ pub struct AppState {
     /// Whether every migration was applied when this process started.
     pub migrations_current: bool,
     pub started_at: Instant,
+    pub jwt: JwtKeys,
+    pub hasher: Hasher,
+    /// Per-IP budget of the `/auth` routes.
+    pub auth_limiter: KeyedLimiter,
 }

@@ -7,6 +7,8 @@
 pub use sea_orm_migration::prelude::*;
 
 mod m20261122_000001_platform;
+mod m20261122_000002_identity;
+mod m20261122_000003_mail_outbox;
 
 /// Every migration, in the order it applies.
 pub struct Migrator;
@@ -14,7 +16,11 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261122_000001_platform::Migration)]
+        vec![
+            Box::new(m20261122_000001_platform::Migration),
+            Box::new(m20261122_000002_identity::Migration),
+            Box::new(m20261122_000003_mail_outbox::Migration),
+        ]
     }
 }
 

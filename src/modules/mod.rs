@@ -4,6 +4,11 @@
 //! `routes.rs`, `service.rs`, `dto.rs`; add it below and its tag in `openapi.rs`; add its
 //! migration in the `migration` crate and its entities in `entity`.
 
+pub mod audit;
+pub mod identity;
+pub mod notifications;
+pub mod orgs;
+pub mod rbac;
 pub mod system;
 
 use utoipa_actix_web::scope;
@@ -12,5 +17,12 @@ use utoipa_actix_web::service_config::ServiceConfig;
 /// Mounts every module: system routes at the root, the rest under `/api/v1`.
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.configure(system::root_routes);
-    cfg.service(scope("/api/v1").configure(system::api_routes));
+    cfg.service(
+        scope("/api/v1")
+            .configure(system::api_routes)
+            .configure(identity::routes)
+            .configure(orgs::routes)
+            .configure(rbac::routes)
+            .configure(audit::routes),
+    );
 }

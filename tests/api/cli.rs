@@ -141,33 +141,46 @@ async fn migrate_creates_the_database_then_status_and_seed_are_idempotent() {
     let out = azora(&["migrate", "up"], &env);
     assert!(out.status.success(), "{}", stderr(&out));
 
+    let names = migration_names();
+    let newest = names.last().unwrap().clone();
     let out = azora(&["migrate", "status"], &env);
     assert!(out.status.success(), "{}", stderr(&out));
-    assert!(
-        stdout(&out).contains("Applied  m20261122_000001_platform"),
-        "{}",
-        stdout(&out)
-    );
+    for name in &names {
+        assert!(
+            stdout(&out).contains(&format!("Applied  {name}")),
+            "{}",
+            stdout(&out)
+        );
+    }
 
     let out = azora(&["seed"], &env);
+    let text = stdout(&out);
     assert!(
-        stdout(&out).contains("platform_settings: 3 row(s) inserted"),
-        "{}{}",
-        stdout(&out),
+        text.contains("platform_settings: 3 row(s) inserted"),
+        "{text}{}",
         stderr(&out)
     );
+    assert!(text.contains("users: 4 row(s) inserted"), "{text}");
+    assert!(text.contains("organizations: 1 row(s) inserted"), "{text}");
     let out = azora(&["seed"], &env);
-    assert!(
-        stdout(&out).contains("platform_settings: 0 row(s) inserted"),
-        "{}",
-        stdout(&out)
-    );
+    let text = stdout(&out);
+    for step in ["platform_settings", "users", "organizations"] {
+        assert!(
+            text.contains(&format!("{step}: 0 row(s) inserted")),
+            "{text}"
+        );
+    }
 
     let out = azora(&["migrate", "down", "--steps", "1"], &env);
     assert!(out.status.success(), "{}", stderr(&out));
     let out = azora(&["migrate", "status"], &env);
     assert!(
-        stdout(&out).contains("Pending  m20261122_000001_platform"),
+        stdout(&out).contains(&format!("Pending  {newest}")),
+        "{}",
+        stdout(&out)
+    );
+    assert!(
+        stdout(&out).contains("Applied  m20261122_000001_platform"),
         "{}",
         stdout(&out)
     );
@@ -176,8 +189,16 @@ async fn migrate_creates_the_database_then_status_and_seed_are_idempotent() {
     assert!(out.status.success(), "{}", stderr(&out));
     let out = azora(&["migrate", "status"], &env);
     assert!(
-        stdout(&out).contains("Applied  m20261122_000001_platform"),
+        stdout(&out).contains(&format!("Applied  {newest}")),
         "{}",
         stdout(&out)
     );
+}
+
+fn migration_names() -> Vec<String> {
+    use migration::MigratorTrait;
+    migration::Migrator::migrations()
+        .iter()
+        .map(|m| m.name().to_owned())
+        .collect()
 }

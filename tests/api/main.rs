@@ -4,9 +4,14 @@
 
 mod helpers;
 
+mod audit;
 mod cli;
 mod entrypoint;
 mod errors;
+mod identity;
+mod mail;
 mod openapi;
+mod orgs;
+mod rbac;
 mod resilience;
 mod system;

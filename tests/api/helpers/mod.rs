@@ -5,7 +5,9 @@
 pub mod db;
 pub mod probe;
 pub mod problem;
+pub mod smtp;
 pub mod tcp_proxy;
+pub mod users;
 
 use std::sync::Arc;
 
@@ -27,6 +29,8 @@ pub struct TestApp {
     pub settings: Settings,
     pub handle: ServerHandle,
     pub database: Arc<TestDb>,
+    /// The loopback SMTP server this app delivers mail to.
+    pub smtp: Arc<smtp::SmtpServer>,
 }
 
 /// Settings for tests: `config/test.toml` with the process environment ignored.
@@ -47,19 +51,37 @@ impl TestApp {
     /// Like [`TestApp::spawn`], with settings adjusted first.
     pub async fn spawn_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
         let database = Arc::new(TestDb::create().await);
+        let smtp = Arc::new(smtp::SmtpServer::start().await);
         let mut settings = test_settings();
         settings.database.url = database.url.clone();
+        settings.mail.smtp_port = smtp.port();
         adjust(&mut settings);
-        Self::start(settings, database).await
+        Self::start_with_smtp(settings, database, smtp).await
     }
 
     /// A second server on the same database, for behaviour across several app nodes.
     pub async fn spawn_sibling(&self) -> TestApp {
-        Self::start(self.settings.clone(), self.database.clone()).await
+        Self::start_with_smtp(
+            self.settings.clone(),
+            self.database.clone(),
+            self.smtp.clone(),
+        )
+        .await
+    }
+
+    /// Starts a server with these settings over `database`, and an SMTP server of its own.
+    pub async fn start(mut settings: Settings, database: Arc<TestDb>) -> TestApp {
+        let smtp = Arc::new(smtp::SmtpServer::start().await);
+        settings.mail.smtp_port = smtp.port();
+        Self::start_with_smtp(settings, database, smtp).await
     }
 
     /// Starts a server with exactly these settings over `database`.
-    pub async fn start(mut settings: Settings, database: Arc<TestDb>) -> TestApp {
+    pub async fn start_with_smtp(
+        mut settings: Settings,
+        database: Arc<TestDb>,
+        smtp: Arc<smtp::SmtpServer>,
+    ) -> TestApp {
         settings.database.create_if_missing = false;
         let app = Application::build_with(settings.clone(), Some(probe::routes as ExtraRoutes))
             .await
@@ -80,6 +102,7 @@ impl TestApp {
             settings,
             handle,
             database,
+            smtp,
         }
     }
 

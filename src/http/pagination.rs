@@ -1,0 +1,60 @@
+//! Page-numbered lists for catalogs: `page` (from 1) and `per_page` (1 to 100) in, and
+//! `{items, page, per_page, total}` out. Feeds use keyset cursors instead (see each module).
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::error::{AppError, AppResult, FieldError};
+
+pub const DEFAULT_PER_PAGE: u64 = 20;
+pub const MAX_PER_PAGE: u64 = 100;
+
+/// One page of a catalog.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Page<T: ToSchema> {
+    pub items: Vec<T>,
+    pub page: u64,
+    pub per_page: u64,
+    /// Items across all pages.
+    pub total: u64,
+}
+
+/// Validated paging parameters.
+#[derive(Debug, Clone, Copy, Deserialize)]
+pub struct Paging {
+    pub page: u64,
+    pub per_page: u64,
+}
+
+impl Paging {
+    /// Checks `page` >= 1 and `per_page` in 1..=100 (defaults 1 and 20).
+    pub fn new(page: Option<u64>, per_page: Option<u64>) -> AppResult<Self> {
+        let page = page.unwrap_or(1);
+        let per_page = per_page.unwrap_or(DEFAULT_PER_PAGE);
+        let mut errors = Vec::new();
+        if page == 0 {
+            errors.push(FieldError::new("page", "must be at least 1"));
+        }
+        if !(1..=MAX_PER_PAGE).contains(&per_page) {
+            errors.push(FieldError::new("per_page", "must be between 1 and 100"));
+        }
+        if errors.is_empty() {
+            Ok(Self { page, per_page })
+        } else {
+            Err(AppError::validation(errors))
+        }
+    }
+
+    pub fn offset(&self) -> u64 {
+        (self.page - 1).saturating_mul(self.per_page)
+    }
+
+    pub fn wrap<T: ToSchema>(&self, items: Vec<T>, total: u64) -> Page<T> {
+        Page {
+            items,
+            page: self.page,
+            per_page: self.per_page,
+            total,
+        }
+    }
+}

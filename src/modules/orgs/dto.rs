@@ -1,0 +1,81 @@
+//! Request and response types of the organization routes.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+/// A school or company.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OrganizationResponse {
+    pub id: Uuid,
+    #[schema(example = "Azora Academy")]
+    pub name: String,
+    #[schema(example = "azora-academy")]
+    pub slug: String,
+    /// `school`, `company` or `other`.
+    pub kind: String,
+    pub description: String,
+    pub website: Option<String>,
+    pub owner_id: Uuid,
+    pub member_count: i64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateOrganizationRequest {
+    #[schema(example = "Azora Academy")]
+    pub name: String,
+    /// Lower-case words joined by `-`; derived from the name when absent.
+    pub slug: Option<String>,
+    /// `school` (default), `company` or `other`.
+    pub kind: Option<String>,
+    pub description: Option<String>,
+    /// An `https://` URL.
+    pub website: Option<String>,
+}
+
+/// Fields to change; absent fields stay.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateOrganizationRequest {
+    pub name: Option<String>,
+    pub kind: Option<String>,
+    pub description: Option<String>,
+    #[serde(default, deserialize_with = "crate::http::extract::double_option")]
+    #[schema(value_type = Option<String>)]
+    pub website: Option<Option<String>>,
+}
+
+/// Filters of `GET /organizations`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListOrganizationsQuery {
+    /// Matches the name.
+    pub q: Option<String>,
+    pub kind: Option<String>,
+    pub page: Option<u64>,
+    pub per_page: Option<u64>,
+}
+
+/// A member of an organization.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MemberResponse {
+    pub user_id: Uuid,
+    pub display_name: String,
+    pub email: String,
+    #[schema(example = "Head of Mathematics")]
+    pub title: String,
+    pub is_owner: bool,
+    pub joined_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AddMemberRequest {
+    pub user_id: Uuid,
+    #[serde(default)]
+    pub title: String,
+}

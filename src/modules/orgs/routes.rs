@@ -1,0 +1,181 @@
+//! Handlers of the organization routes.
+
+use actix_web::{HttpResponse, delete, get, patch, post, web};
+use uuid::Uuid;
+
+use super::dto::{
+    AddMemberRequest, CreateOrganizationRequest, ListOrganizationsQuery, MemberResponse,
+    OrganizationResponse, UpdateOrganizationRequest,
+};
+use super::service;
+use crate::http::auth::{AuthUser, ClientInfo};
+use crate::http::error::{AppResult, Problem};
+use crate::http::extract::Json;
+use crate::http::pagination::Page;
+use crate::state::AppState;
+
+/// Organizations (public), by name, with paging.
+#[utoipa::path(
+    tag = "orgs",
+    params(ListOrganizationsQuery),
+    responses(
+        (status = 200, body = Page<OrganizationResponse>),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/organizations")]
+pub async fn list_organizations(
+    state: web::Data<AppState>,
+    query: web::Query<ListOrganizationsQuery>,
+) -> AppResult<web::Json<Page<OrganizationResponse>>> {
+    Ok(web::Json(
+        service::list(&state.db, query.into_inner()).await?,
+    ))
+}
+
+/// Create an organization; you become its owner and `org_admin` there.
+#[utoipa::path(
+    tag = "orgs",
+    security(("bearer" = []), ("api_key" = [])),
+    request_body = CreateOrganizationRequest,
+    responses(
+        (status = 201, body = OrganizationResponse),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`slug_taken`", body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/organizations")]
+pub async fn create_organization(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    client: ClientInfo,
+    body: Json<CreateOrganizationRequest>,
+) -> AppResult<HttpResponse> {
+    let org = service::create(&state, &user, &client, body.into_inner()).await?;
+    Ok(HttpResponse::Created().json(org))
+}
+
+/// One organization (public).
+#[utoipa::path(
+    tag = "orgs",
+    params(("id" = Uuid, Path, description = "Organization id")),
+    responses(
+        (status = 200, body = OrganizationResponse),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/organizations/{id}")]
+pub async fn get_organization(
+    state: web::Data<AppState>,
+    id: web::Path<Uuid>,
+) -> AppResult<web::Json<OrganizationResponse>> {
+    Ok(web::Json(service::find(&state.db, id.into_inner()).await?))
+}
+
+/// Update an organization (permission `org:manage` there).
+#[utoipa::path(
+    tag = "orgs",
+    security(("bearer" = []), ("api_key" = [])),
+    params(("id" = Uuid, Path, description = "Organization id")),
+    request_body = UpdateOrganizationRequest,
+    responses(
+        (status = 200, body = OrganizationResponse),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[patch("/organizations/{id}")]
+pub async fn update_organization(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    client: ClientInfo,
+    id: web::Path<Uuid>,
+    body: Json<UpdateOrganizationRequest>,
+) -> AppResult<web::Json<OrganizationResponse>> {
+    Ok(web::Json(
+        service::update(&state, &user, &client, id.into_inner(), body.into_inner()).await?,
+    ))
+}
+
+/// Members of an organization (members, or `org:read` there).
+#[utoipa::path(
+    tag = "orgs",
+    security(("bearer" = []), ("api_key" = [])),
+    params(("id" = Uuid, Path, description = "Organization id")),
+    responses(
+        (status = 200, body = Vec<MemberResponse>),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/organizations/{id}/members")]
+pub async fn list_members(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<Uuid>,
+) -> AppResult<web::Json<Vec<MemberResponse>>> {
+    Ok(web::Json(
+        service::members(&state, &user, id.into_inner()).await?,
+    ))
+}
+
+/// Add a member with a title (permission `org:manage` there); answers the member list.
+#[utoipa::path(
+    tag = "orgs",
+    security(("bearer" = []), ("api_key" = [])),
+    params(("id" = Uuid, Path, description = "Organization id")),
+    request_body = AddMemberRequest,
+    responses(
+        (status = 201, body = Vec<MemberResponse>),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`already_member`", body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/organizations/{id}/members")]
+pub async fn add_member(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    client: ClientInfo,
+    id: web::Path<Uuid>,
+    body: Json<AddMemberRequest>,
+) -> AppResult<HttpResponse> {
+    let members =
+        service::add_member(&state, &user, &client, id.into_inner(), body.into_inner()).await?;
+    Ok(HttpResponse::Created().json(members))
+}
+
+/// Remove a member (permission `org:manage` there); their grants in the organization end.
+#[utoipa::path(
+    tag = "orgs",
+    security(("bearer" = []), ("api_key" = [])),
+    params(
+        ("id" = Uuid, Path, description = "Organization id"),
+        ("user_id" = Uuid, Path, description = "Member's user id"),
+    ),
+    responses(
+        (status = 204, description = "Removed"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`cannot_remove_owner`", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[delete("/organizations/{id}/members/{user_id}")]
+pub async fn remove_member(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    client: ClientInfo,
+    path: web::Path<(Uuid, Uuid)>,
+) -> AppResult<HttpResponse> {
+    let (id, member) = path.into_inner();
+    service::remove_member(&state, &user, &client, id, member).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
