@@ -950,3 +950,35 @@ async fn admins_list_suspend_reactivate_and_delete_accounts() {
         3
     );
 }
+
+#[tokio::test]
+async fn development_serve_seeds_an_empty_database_with_demo_accounts() {
+    let app = TestApp::spawn_with(|s| s.environment = "development".into()).await;
+    for (email, role) in [
+        ("student@azora.world", "student"),
+        ("educator@azora.world", "instructor"),
+        ("employer@azora.world", "employer"),
+        ("admin@azora.world", "super_admin"),
+    ] {
+        let user = app.signin(email, "Azora2025!").await;
+        let me = json(app.get_as("/api/v1/me", &user).await).await;
+        assert_eq!(me["email_verified"], true, "{email}");
+        let grants = json(
+            app.get_as(
+                &format!("/api/v1/rbac/assignments?user_id={}", user.id),
+                &user,
+            )
+            .await,
+        )
+        .await;
+        assert!(
+            grants.as_array().unwrap().iter().any(|g| g["role"] == role),
+            "{email}: {grants}"
+        );
+    }
+    let orgs = json(app.get("/api/v1/organizations").await).await;
+    assert_eq!(orgs["items"][0]["slug"], "azora-academy");
+    // A second start finds accounts and seeds nothing more.
+    let again = app.spawn_sibling().await;
+    assert_eq!(again.count("SELECT count(*) AS n FROM users").await, 4);
+}

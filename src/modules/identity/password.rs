@@ -9,11 +9,13 @@ use argon2::{Algorithm, Argon2, Params, PasswordHasher, PasswordVerifier, Versio
 use crate::config::SecuritySettings;
 use crate::http::error::{AppError, AppResult, FieldError};
 
-/// The argon2id hasher of the configured parameters.
+/// The argon2id hasher of the configured parameters. At most one hash per core runs at a
+/// time, so a login storm queues instead of crowding out the async workers.
 #[derive(Clone)]
 pub struct Hasher {
     params: Params,
     dummy_hash: String,
+    permits: std::sync::Arc<tokio::sync::Semaphore>,
 }
 
 impl Hasher {
@@ -25,9 +27,11 @@ impl Hasher {
             None,
         )
         .map_err(|e| anyhow::anyhow!("argon2 parameters: {e}"))?;
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
         let mut hasher = Self {
             params,
             dummy_hash: String::new(),
+            permits: std::sync::Arc::new(tokio::sync::Semaphore::new(cores)),
         };
         hasher.dummy_hash = hasher.hash_blocking(&super::tokens::new_token())?;
         Ok(hasher)
@@ -46,6 +50,7 @@ impl Hasher {
 
     /// Hashes on the blocking pool.
     pub async fn hash(&self, password: String) -> AppResult<String> {
+        let _permit = self.permits.acquire().await.map_err(AppError::internal)?;
         let this = self.clone();
         tokio::task::spawn_blocking(move || this.hash_blocking(&password))
             .await
@@ -55,6 +60,7 @@ impl Hasher {
 
     /// Verifies on the blocking pool; `None` checks against the dummy hash and fails.
     pub async fn verify(&self, password: String, hash: Option<String>) -> AppResult<bool> {
+        let _permit = self.permits.acquire().await.map_err(AppError::internal)?;
         let this = self.clone();
         tokio::task::spawn_blocking(move || {
             let (hash, real) = match hash {
