@@ -134,3 +134,45 @@ pub async fn pending_migrations(db: &DatabaseConnection) -> Result<Vec<String>, 
         .map(|m| m.name().to_owned())
         .collect())
 }
+
+/// `sql` with `values` bound to `$1, $2, ...`: at most one row.
+pub async fn one<C: ConnectionTrait>(
+    db: &C,
+    sql: impl Into<String>,
+    values: impl IntoIterator<Item = sea_orm::Value>,
+) -> Result<Option<sea_orm::QueryResult>, DbErr> {
+    db.query_one_raw(Statement::from_sql_and_values(
+        sea_orm::DbBackend::Postgres,
+        sql,
+        values,
+    ))
+    .await
+}
+
+/// `sql` with `values` bound to `$1, $2, ...`: every row.
+pub async fn all<C: ConnectionTrait>(
+    db: &C,
+    sql: impl Into<String>,
+    values: impl IntoIterator<Item = sea_orm::Value>,
+) -> Result<Vec<sea_orm::QueryResult>, DbErr> {
+    db.query_all_raw(Statement::from_sql_and_values(
+        sea_orm::DbBackend::Postgres,
+        sql,
+        values,
+    ))
+    .await
+}
+
+/// `sql` with `values` bound to `$1, $2, ...`, for its effect.
+pub async fn exec<C: ConnectionTrait>(
+    db: &C,
+    sql: impl Into<String>,
+    values: impl IntoIterator<Item = sea_orm::Value>,
+) -> Result<sea_orm::ExecResult, DbErr> {
+    db.execute_raw(Statement::from_sql_and_values(
+        sea_orm::DbBackend::Postgres,
+        sql,
+        values,
+    ))
+    .await
+}

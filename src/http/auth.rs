@@ -13,10 +13,10 @@ use actix_web::http::header;
 use actix_web::{FromRequest, HttpRequest, web};
 use chrono::{DateTime, Utc};
 use futures_util::future::LocalBoxFuture;
-use sea_orm::{ConnectionTrait, DbBackend, Statement};
 use uuid::Uuid;
 
 use super::error::AppError;
+use crate::db;
 use crate::modules::rbac::GrantSet;
 use crate::state::AppState;
 
@@ -160,19 +160,17 @@ impl FromRequest for AuthUser {
 
 async fn from_access_token(state: &AppState, token: &str) -> Result<AuthUser, AppError> {
     let claims = state.jwt.decode(token)?;
-    let row = state
-        .db
-        .query_one_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            "SELECT u.email, u.display_name, u.email_verified_at IS NOT NULL AS verified, \
+    let row = db::one(
+        &state.db,
+        "SELECT u.email, u.display_name, u.email_verified_at IS NOT NULL AS verified, \
                     u.status, s.last_seen_at \
              FROM sessions s JOIN users u ON u.id = s.user_id \
              WHERE s.id = $1 AND s.user_id = $2 AND s.revoked_at IS NULL \
                AND s.expires_at > now() AND u.deleted_at IS NULL",
-            [claims.sid.into(), claims.sub.into()],
-        ))
-        .await?
-        .ok_or_else(|| unauthorized("session_revoked", "this session has ended; sign in again"))?;
+        [claims.sid.into(), claims.sub.into()],
+    )
+    .await?
+    .ok_or_else(|| unauthorized("session_revoked", "this session has ended; sign in again"))?;
     let status: String = row.try_get("", "status")?;
     if status != "active" {
         return Err(AppError::forbidden(
@@ -182,14 +180,12 @@ async fn from_access_token(state: &AppState, token: &str) -> Result<AuthUser, Ap
     }
     let last_seen: DateTime<Utc> = row.try_get("", "last_seen_at")?;
     if Utc::now() - last_seen > chrono::Duration::seconds(60) {
-        state
-            .db
-            .execute_raw(Statement::from_sql_and_values(
-                DbBackend::Postgres,
-                "UPDATE sessions SET last_seen_at = now() WHERE id = $1",
-                [claims.sid.into()],
-            ))
-            .await?;
+        db::exec(
+            &state.db,
+            "UPDATE sessions SET last_seen_at = now() WHERE id = $1",
+            [claims.sid.into()],
+        )
+        .await?;
     }
     Ok(AuthUser::new(
         claims.sub,
@@ -203,24 +199,22 @@ async fn from_access_token(state: &AppState, token: &str) -> Result<AuthUser, Ap
 
 async fn from_api_key(state: &AppState, key: &str) -> Result<AuthUser, AppError> {
     let hash = crate::modules::identity::tokens::hash_token(key);
-    let row = state
-        .db
-        .query_one_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            "UPDATE api_keys k SET last_used_at = now() FROM users u \
+    let row = db::one(
+        &state.db,
+        "UPDATE api_keys k SET last_used_at = now() FROM users u \
              WHERE k.key_hash = $1 AND u.id = k.user_id AND k.revoked_at IS NULL \
                AND (k.expires_at IS NULL OR k.expires_at > now()) AND u.deleted_at IS NULL \
              RETURNING k.id, k.user_id, k.permissions, u.email, u.display_name, \
                        u.email_verified_at IS NOT NULL AS verified, u.status",
-            [hash.into()],
-        ))
-        .await?
-        .ok_or_else(|| {
-            unauthorized(
-                "invalid_api_key",
-                "the API key is unknown, expired or revoked",
-            )
-        })?;
+        [hash.into()],
+    )
+    .await?
+    .ok_or_else(|| {
+        unauthorized(
+            "invalid_api_key",
+            "the API key is unknown, expired or revoked",
+        )
+    })?;
     let status: String = row.try_get("", "status")?;
     if status != "active" {
         return Err(AppError::forbidden(

@@ -1,11 +1,12 @@
 //! Writing, listing and verifying the audit chain.
 
 use chrono::{DateTime, SubsecRound, Utc};
-use sea_orm::{ConnectionTrait, DbBackend, Statement};
+use sea_orm::ConnectionTrait;
 use uuid::Uuid;
 
 use super::chain::{self, GENESIS, Link};
 use super::dto::{AuditLogResponse, AuditPage, ListAuditLogsQuery, VerifyResponse};
+use crate::db;
 use crate::http::auth::ClientInfo;
 use crate::http::error::{AppError, AppResult, FieldError};
 use crate::http::request_id::RequestContext;
@@ -63,12 +64,12 @@ pub async fn record(
 ) -> AppResult<()> {
     db.execute_unprepared(&format!("SELECT pg_advisory_xact_lock({CHAIN_LOCK})"))
         .await?;
-    let head = db
-        .query_one_raw(Statement::from_string(
-            DbBackend::Postgres,
-            "SELECT seq, hash FROM audit_logs ORDER BY seq DESC LIMIT 1",
-        ))
-        .await?;
+    let head = db::one(
+        db,
+        "SELECT seq, hash FROM audit_logs ORDER BY seq DESC LIMIT 1",
+        [],
+    )
+    .await?;
     let (prev_seq, prev_hash) = match head {
         Some(row) => (
             row.try_get::<i64>("", "seq")?,
@@ -95,9 +96,7 @@ pub async fn record(
         details: &event.details,
     };
     let hash = chain::hash(&prev_hash, &link);
-    db.execute_raw(Statement::from_sql_and_values(
-        DbBackend::Postgres,
-        "INSERT INTO audit_logs (id, seq, occurred_at, actor_id, action, resource_type, resource_id, \
+    db::exec(db, "INSERT INTO audit_logs (id, seq, occurred_at, actor_id, action, resource_type, resource_id, \
          outcome, ip, user_agent, request_id, details, prev_hash, hash) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
         [
@@ -115,8 +114,7 @@ pub async fn record(
             event.details.clone().into(),
             prev_hash.into(),
             hash.into(),
-        ],
-    ))
+        ],)
     .await?;
     Ok(())
 }
@@ -157,10 +155,7 @@ pub async fn list(db: &impl ConnectionTrait, q: ListAuditLogsQuery) -> AppResult
         })?),
         None => None,
     };
-    let rows = db
-        .query_all_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            "SELECT * FROM audit_logs WHERE ($1::bigint IS NULL OR seq < $1) \
+    let rows = db::all(db, "SELECT * FROM audit_logs WHERE ($1::bigint IS NULL OR seq < $1) \
              AND ($2::uuid IS NULL OR actor_id = $2) AND ($3::text IS NULL OR action = $3) \
              AND ($4::text IS NULL OR resource_type = $4) AND ($5::text IS NULL OR resource_id = $5) \
              AND ($6::timestamptz IS NULL OR occurred_at >= $6) AND ($7::timestamptz IS NULL OR occurred_at < $7) \
@@ -174,8 +169,7 @@ pub async fn list(db: &impl ConnectionTrait, q: ListAuditLogsQuery) -> AppResult
                 q.from.into(),
                 q.to.into(),
                 i64::from(limit + 1).into(),
-            ],
-        ))
+            ],)
         .await?;
     let mut items = rows
         .iter()
@@ -196,13 +190,12 @@ pub async fn verify(db: &impl ConnectionTrait) -> AppResult<VerifyResponse> {
     let mut expected_seq = 1_i64;
     let mut checked = 0_u64;
     loop {
-        let rows = db
-            .query_all_raw(Statement::from_sql_and_values(
-                DbBackend::Postgres,
-                "SELECT * FROM audit_logs WHERE seq >= $1 ORDER BY seq LIMIT 1000",
-                [expected_seq.into()],
-            ))
-            .await?;
+        let rows = db::all(
+            db,
+            "SELECT * FROM audit_logs WHERE seq >= $1 ORDER BY seq LIMIT 1000",
+            [expected_seq.into()],
+        )
+        .await?;
         if rows.is_empty() {
             break;
         }

@@ -1,11 +1,12 @@
 //! Account administration: list and search (`user:read`), view, and change status
 //! (`user:manage`): suspend (ends every session), reactivate, soft-delete.
 
-use sea_orm::{ConnectionTrait, DbBackend, Statement, TransactionTrait};
+use sea_orm::TransactionTrait;
 use uuid::Uuid;
 
 use super::dto::{ListUsersQuery, UpdateUserStatusRequest, UserResponse};
 use super::service::{USER_COLUMNS, find_user, revoke_all_sessions, user_from_row};
+use crate::db;
 use crate::http::auth::{AuthUser, ClientInfo};
 use crate::http::error::{AppError, AppResult, FieldError};
 use crate::http::pagination::{Page, Paging};
@@ -46,27 +47,20 @@ pub async fn list_users(
     let values = || -> Vec<sea_orm::Value> {
         vec![pattern.clone().into(), status.map(str::to_owned).into()]
     };
-    let total: i64 = state
-        .db
-        .query_one_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            format!("SELECT count(*) AS n FROM users u WHERE {filter}"),
-            values(),
-        ))
-        .await?
-        .map(|r| r.try_get("", "n"))
-        .transpose()?
-        .unwrap_or(0);
+    let total: i64 = db::one(
+        &state.db,
+        format!("SELECT count(*) AS n FROM users u WHERE {filter}"),
+        values(),
+    )
+    .await?
+    .map(|r| r.try_get("", "n"))
+    .transpose()?
+    .unwrap_or(0);
     let mut v = values();
     v.push((paging.per_page as i64).into());
     v.push((paging.offset() as i64).into());
-    let rows = state
-        .db
-        .query_all_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            format!("SELECT {USER_COLUMNS} FROM users u WHERE {filter} ORDER BY u.created_at, u.id LIMIT $3 OFFSET $4"),
-            v,
-        ))
+    let rows = db::all(&state.db, format!("SELECT {USER_COLUMNS} FROM users u WHERE {filter} ORDER BY u.created_at, u.id LIMIT $3 OFFSET $4"),
+            v,)
         .await?;
     let items = rows
         .iter()
@@ -124,13 +118,7 @@ pub async fn update_status(
             "UPDATE users SET deleted_at = coalesce(deleted_at, now()), updated_at = now() WHERE id = $1"
         }
     };
-    let res = txn
-        .execute_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            sql,
-            [id.into()],
-        ))
-        .await;
+    let res = db::exec(&txn, sql, [id.into()]).await;
     let res = match res {
         Ok(r) => r,
         // Reactivating a deleted account whose address was taken since.

@@ -2,11 +2,12 @@
 //! secret is shown once and stored as its SHA-256; `X-Api-Key` authenticates with it.
 
 use chrono::Utc;
-use sea_orm::{ConnectionTrait, DbBackend, Statement, TransactionTrait};
+use sea_orm::TransactionTrait;
 use uuid::Uuid;
 
 use super::dto::{ApiKeyResponse, CreateApiKeyRequest, CreatedApiKeyResponse};
 use super::tokens;
+use crate::db;
 use crate::http::auth::{AuthUser, ClientInfo};
 use crate::http::error::{AppError, AppResult, FieldError};
 use crate::modules::audit::{self, AuditEvent};
@@ -30,14 +31,12 @@ fn from_row(r: &sea_orm::QueryResult) -> AppResult<ApiKeyResponse> {
 }
 
 pub async fn list(state: &AppState, user: &AuthUser) -> AppResult<Vec<ApiKeyResponse>> {
-    let rows = state
-        .db
-        .query_all_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            format!("SELECT {COLUMNS} FROM api_keys WHERE user_id = $1 ORDER BY created_at DESC"),
-            [user.id.into()],
-        ))
-        .await?;
+    let rows = db::all(
+        &state.db,
+        format!("SELECT {COLUMNS} FROM api_keys WHERE user_id = $1 ORDER BY created_at DESC"),
+        [user.id.into()],
+    )
+    .await?;
     rows.iter().map(from_row).collect()
 }
 
@@ -85,25 +84,24 @@ pub async fn create(
     let key = format!("azk_{}", tokens::new_token());
     let id = Uuid::now_v7();
     let txn = state.db.begin().await?;
-    let row = txn
-        .query_one_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            format!(
-                "INSERT INTO api_keys (id, user_id, name, prefix, key_hash, permissions, expires_at) \
+    let row = db::one(
+        &txn,
+        format!(
+            "INSERT INTO api_keys (id, user_id, name, prefix, key_hash, permissions, expires_at) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING {COLUMNS}"
-            ),
-            [
-                id.into(),
-                user.id.into(),
-                name.clone().into(),
-                key[..12].to_owned().into(),
-                tokens::hash_token(&key).into(),
-                permissions.clone().into(),
-                req.expires_at.into(),
-            ],
-        ))
-        .await?
-        .ok_or_else(|| AppError::internal(anyhow::anyhow!("insert returned nothing")))?;
+        ),
+        [
+            id.into(),
+            user.id.into(),
+            name.clone().into(),
+            key[..12].to_owned().into(),
+            tokens::hash_token(&key).into(),
+            permissions.clone().into(),
+            req.expires_at.into(),
+        ],
+    )
+    .await?
+    .ok_or_else(|| AppError::internal(anyhow::anyhow!("insert returned nothing")))?;
     audit::record(
         &txn,
         AuditEvent::new(
@@ -129,12 +127,8 @@ pub async fn revoke(
     id: Uuid,
 ) -> AppResult<()> {
     let txn = state.db.begin().await?;
-    let res = txn
-        .execute_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            "UPDATE api_keys SET revoked_at = coalesce(revoked_at, now()) WHERE id = $1 AND user_id = $2",
-            [id.into(), user.id.into()],
-        ))
+    let res = db::exec(&txn, "UPDATE api_keys SET revoked_at = coalesce(revoked_at, now()) WHERE id = $1 AND user_id = $2",
+            [id.into(), user.id.into()],)
         .await?;
     if res.rows_affected() == 0 {
         return Err(AppError::not_found("api key"));

@@ -2,12 +2,13 @@
 //! single-use backup codes. A code's time step is remembered, so no code is accepted twice.
 
 use chrono::Utc;
-use sea_orm::{ConnectionTrait, DbBackend, Statement, TransactionTrait};
+use sea_orm::{ConnectionTrait, TransactionTrait};
 use totp_rs::{Algorithm, Secret, Totp as TOTP};
 use uuid::Uuid;
 
 use super::dto::{BackupCodesResponse, TotpEnrollResponse};
 use super::tokens;
+use crate::db;
 use crate::http::auth::{AuthUser, ClientInfo};
 use crate::http::error::{AppError, AppResult, FieldError};
 use crate::modules::audit::{self, AuditEvent};
@@ -42,14 +43,13 @@ pub async fn enroll(
     client: &ClientInfo,
 ) -> AppResult<TotpEnrollResponse> {
     let txn = state.db.begin().await?;
-    let confirmed = txn
-        .query_one_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            "SELECT 1 AS one FROM mfa_totp WHERE user_id = $1 AND confirmed_at IS NOT NULL",
-            [user.id.into()],
-        ))
-        .await?
-        .is_some();
+    let confirmed = db::one(
+        &txn,
+        "SELECT 1 AS one FROM mfa_totp WHERE user_id = $1 AND confirmed_at IS NOT NULL",
+        [user.id.into()],
+    )
+    .await?
+    .is_some();
     if confirmed {
         return Err(AppError::conflict(
             "mfa_already_enabled",
@@ -60,13 +60,13 @@ pub async fn enroll(
     let uri = totp(&secret, &user.email)?
         .to_url()
         .map_err(|e| AppError::internal(anyhow::anyhow!("otpauth url: {e:?}")))?;
-    txn.execute_raw(Statement::from_sql_and_values(
-        DbBackend::Postgres,
+    db::exec(
+        &txn,
         "INSERT INTO mfa_totp (user_id, secret) VALUES ($1, $2) \
          ON CONFLICT (user_id) DO UPDATE SET secret = excluded.secret, confirmed_at = NULL, \
          last_used_step = NULL, updated_at = now()",
         [user.id.into(), secret.clone().into()],
-    ))
+    )
     .await?;
     audit::record(
         &txn,
@@ -94,13 +94,9 @@ async fn check_totp(
     code: &str,
     confirmed: bool,
 ) -> AppResult<bool> {
-    let row = db
-        .query_one_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            "SELECT t.secret, t.last_used_step, u.email FROM mfa_totp t JOIN users u ON u.id = t.user_id \
+    let row = db::one(db, "SELECT t.secret, t.last_used_step, u.email FROM mfa_totp t JOIN users u ON u.id = t.user_id \
              WHERE t.user_id = $1 AND (t.confirmed_at IS NOT NULL) = $2 FOR UPDATE OF t",
-            [user_id.into(), confirmed.into()],
-        ))
+            [user_id.into(), confirmed.into()],)
         .await?;
     let Some(row) = row else { return Ok(false) };
     let secret: String = row.try_get("", "secret")?;
@@ -114,11 +110,11 @@ async fn check_totp(
     if last.is_some_and(|l| step <= l) {
         return Ok(false);
     }
-    db.execute_raw(Statement::from_sql_and_values(
-        DbBackend::Postgres,
+    db::exec(
+        db,
         "UPDATE mfa_totp SET last_used_step = $2, updated_at = now() WHERE user_id = $1",
         [user_id.into(), step.into()],
-    ))
+    )
     .await?;
     Ok(true)
 }
@@ -131,14 +127,13 @@ pub async fn confirm(
     code: &str,
 ) -> AppResult<BackupCodesResponse> {
     let txn = state.db.begin().await?;
-    let pending = txn
-        .query_one_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            "SELECT 1 AS one FROM mfa_totp WHERE user_id = $1 AND confirmed_at IS NULL",
-            [user.id.into()],
-        ))
-        .await?
-        .is_some();
+    let pending = db::one(
+        &txn,
+        "SELECT 1 AS one FROM mfa_totp WHERE user_id = $1 AND confirmed_at IS NULL",
+        [user.id.into()],
+    )
+    .await?
+    .is_some();
     if !pending {
         return Err(AppError::conflict(
             "mfa_not_pending",
@@ -151,31 +146,31 @@ pub async fn confirm(
             "the code is wrong or expired",
         )]));
     }
-    txn.execute_raw(Statement::from_sql_and_values(
-        DbBackend::Postgres,
+    db::exec(
+        &txn,
         "UPDATE mfa_totp SET confirmed_at = now() WHERE user_id = $1",
         [user.id.into()],
-    ))
+    )
     .await?;
-    txn.execute_raw(Statement::from_sql_and_values(
-        DbBackend::Postgres,
+    db::exec(
+        &txn,
         "DELETE FROM mfa_backup_codes WHERE user_id = $1",
         [user.id.into()],
-    ))
+    )
     .await?;
     let codes: Vec<String> = (0..BACKUP_CODES)
         .map(|_| tokens::new_backup_code())
         .collect();
     for code in &codes {
-        txn.execute_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
+        db::exec(
+            &txn,
             "INSERT INTO mfa_backup_codes (id, user_id, code_hash) VALUES ($1, $2, $3)",
             [
                 Uuid::now_v7().into(),
                 user.id.into(),
                 tokens::hash_token(&tokens::normalize_backup_code(code)).into(),
             ],
-        ))
+        )
         .await?;
     }
     audit::record(
@@ -211,12 +206,8 @@ pub async fn verify_second_factor(
     if normalized.len() != 10 {
         return Ok(None);
     }
-    let used = db
-        .execute_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            "UPDATE mfa_backup_codes SET used_at = now() WHERE user_id = $1 AND code_hash = $2 AND used_at IS NULL",
-            [user_id.into(), tokens::hash_token(&normalized).into()],
-        ))
+    let used = db::exec(db, "UPDATE mfa_backup_codes SET used_at = now() WHERE user_id = $1 AND code_hash = $2 AND used_at IS NULL",
+            [user_id.into(), tokens::hash_token(&normalized).into()],)
         .await?;
     Ok((used.rows_affected() == 1).then_some("backup_code"))
 }
@@ -230,14 +221,13 @@ pub async fn disable(
     password: Option<String>,
 ) -> AppResult<()> {
     let txn = state.db.begin().await?;
-    let enabled = txn
-        .query_one_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            "SELECT 1 AS one FROM mfa_totp WHERE user_id = $1 AND confirmed_at IS NOT NULL",
-            [user.id.into()],
-        ))
-        .await?
-        .is_some();
+    let enabled = db::one(
+        &txn,
+        "SELECT 1 AS one FROM mfa_totp WHERE user_id = $1 AND confirmed_at IS NOT NULL",
+        [user.id.into()],
+    )
+    .await?
+    .is_some();
     if !enabled {
         return Err(AppError::conflict(
             "mfa_not_enabled",
@@ -264,12 +254,7 @@ pub async fn disable(
         "DELETE FROM mfa_totp WHERE user_id = $1",
         "DELETE FROM mfa_backup_codes WHERE user_id = $1",
     ] {
-        txn.execute_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            sql,
-            [user.id.into()],
-        ))
-        .await?;
+        db::exec(&txn, sql, [user.id.into()]).await?;
     }
     audit::record(
         &txn,

@@ -1,7 +1,7 @@
 //! Accounts, sign-in, sessions, email tokens and profiles.
 
 use chrono::{DateTime, Duration, Utc};
-use sea_orm::{ConnectionTrait, DatabaseTransaction, DbBackend, Statement, TransactionTrait};
+use sea_orm::{ConnectionTrait, DatabaseTransaction, TransactionTrait};
 use uuid::Uuid;
 
 use super::dto::{
@@ -9,6 +9,7 @@ use super::dto::{
     UpdateProfileRequest, UserResponse,
 };
 use super::{lockout, mfa, password, tokens};
+use crate::db;
 use crate::http::auth::{AuthUser, Claims, ClientInfo};
 use crate::http::error::{AppError, AppResult, FieldError};
 use crate::http::request_id::RequestContext;
@@ -47,13 +48,12 @@ pub(crate) fn user_from_row(r: &sea_orm::QueryResult) -> AppResult<UserResponse>
 
 /// A live or soft-deleted account by id.
 pub async fn find_user(db: &impl ConnectionTrait, id: Uuid) -> AppResult<Option<UserResponse>> {
-    let row = db
-        .query_one_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            format!("SELECT {USER_COLUMNS} FROM users u WHERE u.id = $1"),
-            [id.into()],
-        ))
-        .await?;
+    let row = db::one(
+        db,
+        format!("SELECT {USER_COLUMNS} FROM users u WHERE u.id = $1"),
+        [id.into()],
+    )
+    .await?;
     row.as_ref().map(user_from_row).transpose()
 }
 
@@ -105,17 +105,14 @@ async fn insert_email_token(
     ttl: Duration,
 ) -> AppResult<String> {
     let token = tokens::new_token();
-    db.execute_raw(Statement::from_sql_and_values(
-        DbBackend::Postgres,
-        "INSERT INTO email_tokens (id, user_id, purpose, token_hash, expires_at) VALUES ($1, $2, $3, $4, $5)",
+    db::exec(db, "INSERT INTO email_tokens (id, user_id, purpose, token_hash, expires_at) VALUES ($1, $2, $3, $4, $5)",
         [
             Uuid::now_v7().into(),
             user_id.into(),
             purpose.into(),
             tokens::hash_token(&token).into(),
             (Utc::now() + ttl).into(),
-        ],
-    ))
+        ],)
     .await?;
     Ok(token)
 }
@@ -167,19 +164,18 @@ pub async fn register(
 
     let txn = state.db.begin().await?;
     let id = Uuid::now_v7();
-    let inserted = txn
-        .execute_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            "INSERT INTO users (id, email, display_name, password_hash) VALUES ($1, $2, $3, $4) \
+    let inserted = db::exec(
+        &txn,
+        "INSERT INTO users (id, email, display_name, password_hash) VALUES ($1, $2, $3, $4) \
              ON CONFLICT (email) WHERE deleted_at IS NULL DO NOTHING",
-            [
-                id.into(),
-                email.clone().into(),
-                display_name.clone().into(),
-                hash.into(),
-            ],
-        ))
-        .await?;
+        [
+            id.into(),
+            email.clone().into(),
+            display_name.clone().into(),
+            hash.into(),
+        ],
+    )
+    .await?;
     if inserted.rows_affected() == 0 {
         return Err(
             AppError::conflict("email_taken", "an account with this email exists")
@@ -208,20 +204,19 @@ async fn consume_email_token(
     token: &str,
     purpose: &str,
 ) -> AppResult<Uuid> {
-    let row = txn
-        .query_one_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            "UPDATE email_tokens SET used_at = now() WHERE token_hash = $1 AND purpose = $2 \
+    let row = db::one(
+        txn,
+        "UPDATE email_tokens SET used_at = now() WHERE token_hash = $1 AND purpose = $2 \
              AND used_at IS NULL AND expires_at > now() RETURNING user_id",
-            [tokens::hash_token(token.trim()).into(), purpose.into()],
-        ))
-        .await?
-        .ok_or_else(|| {
-            AppError::unprocessable(
-                "invalid_or_expired_token",
-                "this link is invalid, used or expired",
-            )
-        })?;
+        [tokens::hash_token(token.trim()).into(), purpose.into()],
+    )
+    .await?
+    .ok_or_else(|| {
+        AppError::unprocessable(
+            "invalid_or_expired_token",
+            "this link is invalid, used or expired",
+        )
+    })?;
     Ok(row.try_get("", "user_id")?)
 }
 
@@ -232,11 +227,8 @@ pub async fn verify_email(
 ) -> AppResult<UserResponse> {
     let txn = state.db.begin().await?;
     let user_id = consume_email_token(&txn, token, "verify_email").await?;
-    txn.execute_raw(Statement::from_sql_and_values(
-        DbBackend::Postgres,
-        "UPDATE users SET email_verified_at = coalesce(email_verified_at, now()), updated_at = now() WHERE id = $1",
-        [user_id.into()],
-    ))
+    db::exec(&txn, "UPDATE users SET email_verified_at = coalesce(email_verified_at, now()), updated_at = now() WHERE id = $1",
+        [user_id.into()],)
     .await?;
     audit::record(
         &txn,
@@ -278,14 +270,13 @@ async fn live_user_by_email(
     db: &impl ConnectionTrait,
     email: &str,
 ) -> AppResult<Option<(Uuid, String, bool)>> {
-    let row = db
-        .query_one_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            "SELECT id, display_name, email_verified_at IS NOT NULL AS verified FROM users \
+    let row = db::one(
+        db,
+        "SELECT id, display_name, email_verified_at IS NOT NULL AS verified FROM users \
              WHERE email = $1 AND deleted_at IS NULL AND status = 'active'",
-            [email.into()],
-        ))
-        .await?;
+        [email.into()],
+    )
+    .await?;
     row.map(|r| {
         Ok((
             r.try_get("", "id")?,
@@ -376,14 +367,13 @@ async fn revoke_sessions(
     except: Option<Uuid>,
     reason: &str,
 ) -> AppResult<u64> {
-    let res = db
-        .execute_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            "UPDATE sessions SET revoked_at = now(), revoked_reason = $3 \
+    let res = db::exec(
+        db,
+        "UPDATE sessions SET revoked_at = now(), revoked_reason = $3 \
              WHERE user_id = $1 AND revoked_at IS NULL AND ($2::uuid IS NULL OR id <> $2)",
-            [user_id.into(), except.into(), reason.into()],
-        ))
-        .await?;
+        [user_id.into(), except.into(), reason.into()],
+    )
+    .await?;
     Ok(res.rows_affected())
 }
 
@@ -397,11 +387,11 @@ pub async fn revoke_all_sessions(
 }
 
 async fn set_password(db: &impl ConnectionTrait, user_id: Uuid, hash: String) -> AppResult<()> {
-    db.execute_raw(Statement::from_sql_and_values(
-        DbBackend::Postgres,
+    db::exec(
+        db,
         "UPDATE users SET password_hash = $2, updated_at = now() WHERE id = $1",
         [user_id.into(), hash.into()],
-    ))
+    )
     .await?;
     Ok(())
 }
@@ -439,14 +429,13 @@ pub async fn reset_password(
 }
 
 async fn password_hash_of(db: &impl ConnectionTrait, user_id: Uuid) -> AppResult<String> {
-    let row = db
-        .query_one_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            "SELECT password_hash FROM users WHERE id = $1",
-            [user_id.into()],
-        ))
-        .await?
-        .ok_or_else(|| AppError::not_found("user"))?;
+    let row = db::one(
+        db,
+        "SELECT password_hash FROM users WHERE id = $1",
+        [user_id.into()],
+    )
+    .await?
+    .ok_or_else(|| AppError::not_found("user"))?;
     Ok(row.try_get("", "password_hash")?)
 }
 
@@ -512,8 +501,8 @@ async fn record_attempt(
     user_id: Option<Uuid>,
     outcome: &str,
 ) -> AppResult<()> {
-    db.execute_raw(Statement::from_sql_and_values(
-        DbBackend::Postgres,
+    db::exec(
+        db,
         "INSERT INTO login_attempts (id, email, ip, user_id, outcome) VALUES ($1, $2, $3, $4, $5)",
         [
             Uuid::now_v7().into(),
@@ -522,7 +511,7 @@ async fn record_attempt(
             user_id.into(),
             outcome.into(),
         ],
-    ))
+    )
     .await?;
     Ok(())
 }
@@ -558,18 +547,16 @@ async fn record_failure(
 async fn check_lockout(state: &AppState, email: &str, client: &ClientInfo) -> AppResult<()> {
     let cfg = &state.settings.security;
     let window = Duration::seconds(i64::try_from(cfg.lockout_window_secs).unwrap_or(900));
-    let rows = state
-        .db
-        .query_all_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            "SELECT created_at FROM login_attempts WHERE email = $1 \
+    let rows = db::all(
+        &state.db,
+        "SELECT created_at FROM login_attempts WHERE email = $1 \
              AND outcome IN ('failure', 'mfa_failure') AND created_at > $2 \
              AND created_at > coalesce((SELECT max(created_at) FROM login_attempts \
                  WHERE email = $1 AND outcome IN ('success', 'mfa_success')), '-infinity') \
              ORDER BY created_at DESC LIMIT 64",
-            [email.into(), (Utc::now() - window).into()],
-        ))
-        .await?;
+        [email.into(), (Utc::now() - window).into()],
+    )
+    .await?;
     let failures = rows
         .iter()
         .map(|r| r.try_get::<DateTime<Utc>>("", "created_at"))
@@ -585,18 +572,16 @@ async fn check_lockout(state: &AppState, email: &str, client: &ClientInfo) -> Ap
             secs,
         ));
     }
-    let ip_failures = state
-        .db
-        .query_one_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            "SELECT count(*) AS n FROM login_attempts WHERE ip = $1 \
+    let ip_failures = db::one(
+        &state.db,
+        "SELECT count(*) AS n FROM login_attempts WHERE ip = $1 \
              AND outcome IN ('failure', 'mfa_failure') AND created_at > $2",
-            [client.ip.clone().into(), (Utc::now() - window).into()],
-        ))
-        .await?
-        .map(|r| r.try_get::<i64>("", "n"))
-        .transpose()?
-        .unwrap_or(0);
+        [client.ip.clone().into(), (Utc::now() - window).into()],
+    )
+    .await?
+    .map(|r| r.try_get::<i64>("", "n"))
+    .transpose()?
+    .unwrap_or(0);
     if ip_failures >= i64::from(cfg.ip_failure_limit) {
         return Err(AppError::too_many_requests(
             "too_many_attempts",
@@ -622,23 +607,20 @@ async fn issue_session(
     let ttl = Duration::seconds(
         i64::try_from(state.settings.security.refresh_token_ttl_secs).unwrap_or(2_592_000),
     );
-    txn.execute_raw(Statement::from_sql_and_values(
-        DbBackend::Postgres,
-        "INSERT INTO sessions (id, user_id, user_agent, ip, expires_at) VALUES ($1, $2, $3, $4, $5)",
+    db::exec(txn, "INSERT INTO sessions (id, user_id, user_agent, ip, expires_at) VALUES ($1, $2, $3, $4, $5)",
         [
             session_id.into(),
             user_id.into(),
             client.user_agent.clone().into(),
             client.ip.clone().into(),
             (Utc::now() + ttl).into(),
-        ],
-    ))
+        ],)
     .await?;
-    txn.execute_raw(Statement::from_sql_and_values(
-        DbBackend::Postgres,
+    db::exec(
+        txn,
         "UPDATE users SET last_login_at = now() WHERE id = $1",
         [user_id.into()],
-    ))
+    )
     .await?;
     tokens_for(state, txn, user_id, session_id).await
 }
@@ -651,15 +633,15 @@ async fn tokens_for(
     session_id: Uuid,
 ) -> AppResult<TokenResponse> {
     let refresh = tokens::new_token();
-    txn.execute_raw(Statement::from_sql_and_values(
-        DbBackend::Postgres,
+    db::exec(
+        txn,
         "INSERT INTO refresh_tokens (id, session_id, token_hash) VALUES ($1, $2, $3)",
         [
             Uuid::now_v7().into(),
             session_id.into(),
             tokens::hash_token(&refresh).into(),
         ],
-    ))
+    )
     .await?;
     let now = Utc::now();
     let ttl = state.settings.security.access_token_ttl_secs;
@@ -692,15 +674,10 @@ pub async fn login(
 ) -> AppResult<LoginResponse> {
     let email = email.trim().to_lowercase();
     check_lockout(state, &email, client).await?;
-    let row = state
-        .db
-        .query_one_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            "SELECT u.id, u.password_hash, u.status, \
+    let row = db::one(&state.db, "SELECT u.id, u.password_hash, u.status, \
              EXISTS (SELECT 1 FROM mfa_totp t WHERE t.user_id = u.id AND t.confirmed_at IS NOT NULL) AS mfa \
              FROM users u WHERE u.email = $1 AND u.deleted_at IS NULL",
-            [email.clone().into()],
-        ))
+            [email.clone().into()],)
         .await?;
     let (user_id, hash, status, mfa) = match &row {
         Some(r) => (
@@ -734,8 +711,8 @@ pub async fn login(
     let txn = state.db.begin().await?;
     if mfa {
         let token = tokens::new_token();
-        txn.execute_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
+        db::exec(
+            &txn,
             "INSERT INTO mfa_challenges (id, user_id, token_hash, user_agent, ip, expires_at) \
              VALUES ($1, $2, $3, $4, $5, $6)",
             [
@@ -746,7 +723,7 @@ pub async fn login(
                 client.ip.clone().into(),
                 (Utc::now() + Duration::seconds(MFA_CHALLENGE_TTL_SECS)).into(),
             ],
-        ))
+        )
         .await?;
         record_attempt(&txn, &email, client, Some(user_id), "mfa_required").await?;
         audit::record(
@@ -800,14 +777,10 @@ pub async fn login_mfa(
         )
     };
     let txn = state.db.begin().await?;
-    let row = txn
-        .query_one_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            "SELECT c.id, c.user_id, c.attempts, u.email FROM mfa_challenges c JOIN users u ON u.id = c.user_id \
+    let row = db::one(&txn, "SELECT c.id, c.user_id, c.attempts, u.email FROM mfa_challenges c JOIN users u ON u.id = c.user_id \
              WHERE c.token_hash = $1 AND c.used_at IS NULL AND c.expires_at > now() \
                AND u.deleted_at IS NULL AND u.status = 'active' FOR UPDATE OF c",
-            [tokens::hash_token(mfa_token.trim()).into()],
-        ))
+            [tokens::hash_token(mfa_token.trim()).into()],)
         .await?
         .ok_or_else(invalid)?;
     let challenge_id: Uuid = row.try_get("", "id")?;
@@ -819,11 +792,11 @@ pub async fn login_mfa(
     }
     let method = mfa::verify_second_factor(&txn, user_id, code).await?;
     let Some(method) = method else {
-        txn.execute_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
+        db::exec(
+            &txn,
             "UPDATE mfa_challenges SET attempts = attempts + 1 WHERE id = $1",
             [challenge_id.into()],
-        ))
+        )
         .await?;
         record_attempt(&txn, &email, client, Some(user_id), "mfa_failure").await?;
         audit::record(
@@ -844,11 +817,11 @@ pub async fn login_mfa(
             "the code is wrong, expired or already used",
         ));
     };
-    txn.execute_raw(Statement::from_sql_and_values(
-        DbBackend::Postgres,
+    db::exec(
+        &txn,
         "UPDATE mfa_challenges SET used_at = now() WHERE id = $1",
         [challenge_id.into()],
-    ))
+    )
     .await?;
     let tokens = issue_session(state, &txn, user_id, client).await?;
     record_attempt(&txn, &email, client, Some(user_id), "mfa_success").await?;
@@ -881,14 +854,10 @@ pub async fn refresh(
         )
     };
     let txn = state.db.begin().await?;
-    let row = txn
-        .query_one_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            "SELECT t.id, t.used_at, s.id AS session_id, s.user_id, s.revoked_at, s.expires_at, u.status, u.deleted_at \
+    let row = db::one(&txn, "SELECT t.id, t.used_at, s.id AS session_id, s.user_id, s.revoked_at, s.expires_at, u.status, u.deleted_at \
              FROM refresh_tokens t JOIN sessions s ON s.id = t.session_id JOIN users u ON u.id = s.user_id \
              WHERE t.token_hash = $1 FOR UPDATE OF t, s",
-            [tokens::hash_token(refresh_token.trim()).into()],
-        ))
+            [tokens::hash_token(refresh_token.trim()).into()],)
         .await?
         .ok_or_else(invalid)?;
     let token_id: Uuid = row.try_get("", "id")?;
@@ -930,11 +899,11 @@ pub async fn refresh(
     {
         return Err(invalid());
     }
-    txn.execute_raw(Statement::from_sql_and_values(
-        DbBackend::Postgres,
+    db::exec(
+        &txn,
         "UPDATE refresh_tokens SET used_at = now() WHERE id = $1",
         [token_id.into()],
-    ))
+    )
     .await?;
     let tokens = tokens_for(state, &txn, user_id, session_id).await?;
     audit::record(
@@ -957,12 +926,8 @@ async fn revoke_session_row(
     session_id: Uuid,
     reason: &str,
 ) -> AppResult<bool> {
-    let res = db
-        .execute_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            "UPDATE sessions SET revoked_at = now(), revoked_reason = $2 WHERE id = $1 AND revoked_at IS NULL",
-            [session_id.into(), reason.into()],
-        ))
+    let res = db::exec(db, "UPDATE sessions SET revoked_at = now(), revoked_reason = $2 WHERE id = $1 AND revoked_at IS NULL",
+            [session_id.into(), reason.into()],)
         .await?;
     Ok(res.rows_affected() > 0)
 }
@@ -987,14 +952,13 @@ pub async fn revoke_own_session(
     action: &'static str,
 ) -> AppResult<()> {
     let txn = state.db.begin().await?;
-    let owned = txn
-        .query_one_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            "SELECT 1 AS one FROM sessions WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL",
-            [session_id.into(), user.id.into()],
-        ))
-        .await?
-        .is_some();
+    let owned = db::one(
+        &txn,
+        "SELECT 1 AS one FROM sessions WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL",
+        [session_id.into(), user.id.into()],
+    )
+    .await?
+    .is_some();
     if !owned {
         return Err(AppError::not_found("session"));
     }
@@ -1024,14 +988,9 @@ pub async fn revoke_own_session(
 }
 
 pub async fn list_sessions(state: &AppState, user: &AuthUser) -> AppResult<Vec<SessionResponse>> {
-    let rows = state
-        .db
-        .query_all_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            "SELECT id, user_agent, ip, created_at, last_seen_at, expires_at FROM sessions \
+    let rows = db::all(&state.db, "SELECT id, user_agent, ip, created_at, last_seen_at, expires_at FROM sessions \
              WHERE user_id = $1 AND revoked_at IS NULL AND expires_at > now() ORDER BY created_at DESC",
-            [user.id.into()],
-        ))
+            [user.id.into()],)
         .await?;
     rows.iter()
         .map(|r| {
@@ -1109,8 +1068,8 @@ pub async fn update_profile(
 ) -> AppResult<UserResponse> {
     check_profile(&req)?;
     let txn = state.db.begin().await?;
-    txn.execute_raw(Statement::from_sql_and_values(
-        DbBackend::Postgres,
+    db::exec(
+        &txn,
         "UPDATE users SET display_name = coalesce($2, display_name), bio = coalesce($3, bio), \
          avatar_url = CASE WHEN $4 THEN $5 ELSE avatar_url END, locale = coalesce($6, locale), \
          time_zone = coalesce($7, time_zone), updated_at = now() WHERE id = $1",
@@ -1126,7 +1085,7 @@ pub async fn update_profile(
             req.locale.clone().into(),
             req.time_zone.clone().into(),
         ],
-    ))
+    )
     .await?;
     let changed: Vec<&str> = [
         ("display_name", req.display_name.is_some()),

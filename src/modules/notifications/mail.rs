@@ -39,6 +39,7 @@ use tokio::task::JoinHandle;
 use uuid::Uuid;
 
 use crate::config::{MailSettings, MailTransport, SmtpTls};
+use crate::db;
 
 /// Most rows one poll claims.
 pub const BATCH_SIZE: usize = 10;
@@ -280,13 +281,12 @@ async fn record(
     outcome: &Result<(), Failure>,
 ) -> Result<(), DbErr> {
     let txn = db.begin().await?;
-    let current = txn
-        .query_one_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            "SELECT attempts FROM mail_outbox WHERE id = $1 AND status = 'pending' FOR UPDATE",
-            [Value::from(row.id)],
-        ))
-        .await?;
+    let current = db::one(
+        &txn,
+        "SELECT attempts FROM mail_outbox WHERE id = $1 AND status = 'pending' FOR UPDATE",
+        [Value::from(row.id)],
+    )
+    .await?;
     let Some(current) = current else {
         // Another worker finished it after this one's lease ran out (or it was deleted).
         tracing::warn!(outbox_id = %row.id, sent = outcome.is_ok(), "mail row already finished elsewhere");
@@ -354,8 +354,8 @@ async fn record(
         }
     };
     txn.execute_raw(update).await?;
-    txn.execute_raw(Statement::from_sql_and_values(
-        DbBackend::Postgres,
+    db::exec(
+        &txn,
         "INSERT INTO mail_delivery_attempts (id, outbox_id, attempt, attempted_at, outcome, error) \
          VALUES ($1, $2, $3, $4, $5, $6)",
         [
@@ -366,7 +366,7 @@ async fn record(
             Value::from(outcome_text),
             Value::from(error),
         ],
-    ))
+    )
     .await?;
     txn.commit().await
 }

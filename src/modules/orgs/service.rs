@@ -1,12 +1,13 @@
 //! Organizations and their members.
 
-use sea_orm::{ConnectionTrait, DbBackend, Statement, TransactionTrait};
+use sea_orm::{ConnectionTrait, TransactionTrait};
 use uuid::Uuid;
 
 use super::dto::{
     AddMemberRequest, CreateOrganizationRequest, ListOrganizationsQuery, MemberResponse,
     OrganizationResponse, UpdateOrganizationRequest,
 };
+use crate::db;
 use crate::http::auth::{AuthUser, ClientInfo};
 use crate::http::error::{AppError, AppResult, FieldError};
 use crate::http::pagination::{Page, Paging};
@@ -34,29 +35,25 @@ fn from_row(r: &sea_orm::QueryResult) -> AppResult<OrganizationResponse> {
 
 /// A live organization.
 pub async fn find(db: &impl ConnectionTrait, id: Uuid) -> AppResult<OrganizationResponse> {
-    let row = db
-        .query_one_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            format!(
-                "SELECT {COLUMNS} FROM organizations o WHERE o.id = $1 AND o.deleted_at IS NULL"
-            ),
-            [id.into()],
-        ))
-        .await?
-        .ok_or_else(|| AppError::not_found("organization"))?;
+    let row = db::one(
+        db,
+        format!("SELECT {COLUMNS} FROM organizations o WHERE o.id = $1 AND o.deleted_at IS NULL"),
+        [id.into()],
+    )
+    .await?
+    .ok_or_else(|| AppError::not_found("organization"))?;
     from_row(&row)
 }
 
 /// Whether `user_id` belongs to organization `org_id`.
 pub async fn is_member(db: &impl ConnectionTrait, org_id: Uuid, user_id: Uuid) -> AppResult<bool> {
-    Ok(db
-        .query_one_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            "SELECT 1 AS one FROM organization_members WHERE organization_id = $1 AND user_id = $2",
-            [org_id.into(), user_id.into()],
-        ))
-        .await?
-        .is_some())
+    Ok(db::one(
+        db,
+        "SELECT 1 AS one FROM organization_members WHERE organization_id = $1 AND user_id = $2",
+        [org_id.into(), user_id.into()],
+    )
+    .await?
+    .is_some())
 }
 
 pub fn slugify(name: &str) -> String {
@@ -128,27 +125,22 @@ pub async fn list(
                 )
             });
     let filter = "o.deleted_at IS NULL AND ($1::text IS NULL OR o.name ILIKE $1) AND ($2::text IS NULL OR o.kind = $2)";
-    let total: i64 = db
-        .query_one_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            format!("SELECT count(*) AS n FROM organizations o WHERE {filter}"),
-            [pattern.clone().into(), q.kind.clone().into()],
-        ))
-        .await?
-        .map(|r| r.try_get("", "n"))
-        .transpose()?
-        .unwrap_or(0);
-    let rows = db
-        .query_all_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            format!("SELECT {COLUMNS} FROM organizations o WHERE {filter} ORDER BY o.name, o.id LIMIT $3 OFFSET $4"),
+    let total: i64 = db::one(
+        db,
+        format!("SELECT count(*) AS n FROM organizations o WHERE {filter}"),
+        [pattern.clone().into(), q.kind.clone().into()],
+    )
+    .await?
+    .map(|r| r.try_get("", "n"))
+    .transpose()?
+    .unwrap_or(0);
+    let rows = db::all(db, format!("SELECT {COLUMNS} FROM organizations o WHERE {filter} ORDER BY o.name, o.id LIMIT $3 OFFSET $4"),
             [
                 pattern.into(),
                 q.kind.into(),
                 (paging.per_page as i64).into(),
                 (paging.offset() as i64).into(),
-            ],
-        ))
+            ],)
         .await?;
     let items = rows.iter().map(from_row).collect::<AppResult<Vec<_>>>()?;
     Ok(paging.wrap(items, total as u64))
@@ -180,33 +172,29 @@ pub async fn create(
     }
     let id = Uuid::now_v7();
     let txn = state.db.begin().await?;
-    let inserted = txn
-        .execute_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            "INSERT INTO organizations (id, name, slug, kind, description, website, owner_id) \
+    let inserted = db::exec(
+        &txn,
+        "INSERT INTO organizations (id, name, slug, kind, description, website, owner_id) \
              VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (slug) DO NOTHING",
-            [
-                id.into(),
-                req.name.trim().to_owned().into(),
-                slug.clone().into(),
-                req.kind.clone().unwrap_or_else(|| "school".into()).into(),
-                req.description.clone().unwrap_or_default().into(),
-                req.website.clone().into(),
-                user.id.into(),
-            ],
-        ))
-        .await?;
+        [
+            id.into(),
+            req.name.trim().to_owned().into(),
+            slug.clone().into(),
+            req.kind.clone().unwrap_or_else(|| "school".into()).into(),
+            req.description.clone().unwrap_or_default().into(),
+            req.website.clone().into(),
+            user.id.into(),
+        ],
+    )
+    .await?;
     if inserted.rows_affected() == 0 {
         return Err(
             AppError::conflict("slug_taken", format!("the slug `{slug}` is taken"))
                 .with_errors(vec![FieldError::new("#/slug", "taken")]),
         );
     }
-    txn.execute_raw(Statement::from_sql_and_values(
-        DbBackend::Postgres,
-        "INSERT INTO organization_members (id, organization_id, user_id, title) VALUES ($1, $2, $3, 'Owner')",
-        [Uuid::now_v7().into(), id.into(), user.id.into()],
-    ))
+    db::exec(&txn, "INSERT INTO organization_members (id, organization_id, user_id, title) VALUES ($1, $2, $3, 'Owner')",
+        [Uuid::now_v7().into(), id.into(), user.id.into()],)
     .await?;
     rbac::assign_role(
         &txn,
@@ -253,8 +241,8 @@ pub async fn update(
         return Err(AppError::validation(errors));
     }
     let txn = state.db.begin().await?;
-    txn.execute_raw(Statement::from_sql_and_values(
-        DbBackend::Postgres,
+    db::exec(
+        &txn,
         "UPDATE organizations SET name = coalesce($2, name), kind = coalesce($3, kind), \
          description = coalesce($4, description), website = CASE WHEN $5 THEN $6 ELSE website END, \
          updated_at = now() WHERE id = $1",
@@ -266,7 +254,7 @@ pub async fn update(
             req.website.is_some().into(),
             req.website.clone().flatten().into(),
         ],
-    ))
+    )
     .await?;
     audit::record(
         &txn,
@@ -298,15 +286,10 @@ pub async fn members(
             "only members see the member list",
         ));
     }
-    let rows = state
-        .db
-        .query_all_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            "SELECT m.user_id, u.display_name, u.email, m.title, m.created_at FROM organization_members m \
+    let rows = db::all(&state.db, "SELECT m.user_id, u.display_name, u.email, m.title, m.created_at FROM organization_members m \
              JOIN users u ON u.id = m.user_id WHERE m.organization_id = $1 AND u.deleted_at IS NULL \
              ORDER BY m.created_at, m.id",
-            [id.into()],
-        ))
+            [id.into()],)
         .await?;
     rows.iter()
         .map(|r| {
@@ -339,27 +322,22 @@ pub async fn add_member(
         )]));
     }
     let txn = state.db.begin().await?;
-    let exists = txn
-        .query_one_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            "SELECT 1 AS one FROM users WHERE id = $1 AND deleted_at IS NULL",
-            [req.user_id.into()],
-        ))
-        .await?
-        .is_some();
+    let exists = db::one(
+        &txn,
+        "SELECT 1 AS one FROM users WHERE id = $1 AND deleted_at IS NULL",
+        [req.user_id.into()],
+    )
+    .await?
+    .is_some();
     if !exists {
         return Err(AppError::validation(vec![FieldError::new(
             "#/user_id",
             "no such user",
         )]));
     }
-    let inserted = txn
-        .execute_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            "INSERT INTO organization_members (id, organization_id, user_id, title) VALUES ($1, $2, $3, $4) \
+    let inserted = db::exec(&txn, "INSERT INTO organization_members (id, organization_id, user_id, title) VALUES ($1, $2, $3, $4) \
              ON CONFLICT (organization_id, user_id) DO NOTHING",
-            [Uuid::now_v7().into(), id.into(), req.user_id.into(), req.title.trim().to_owned().into()],
-        ))
+            [Uuid::now_v7().into(), id.into(), req.user_id.into(), req.title.trim().to_owned().into()],)
         .await?;
     if inserted.rows_affected() == 0 {
         return Err(AppError::conflict(
@@ -399,13 +377,12 @@ pub async fn remove_member(
         ));
     }
     let txn = state.db.begin().await?;
-    let removed = txn
-        .execute_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            "DELETE FROM organization_members WHERE organization_id = $1 AND user_id = $2",
-            [id.into(), member_id.into()],
-        ))
-        .await?;
+    let removed = db::exec(
+        &txn,
+        "DELETE FROM organization_members WHERE organization_id = $1 AND user_id = $2",
+        [id.into(), member_id.into()],
+    )
+    .await?;
     if removed.rows_affected() == 0 {
         return Err(AppError::not_found("member"));
     }

@@ -1,7 +1,7 @@
 //! Authorization for every module (`require`), and the roles and assignments behind it.
 
 use chrono::Utc;
-use sea_orm::{ConnectionTrait, DbBackend, Statement, TransactionTrait};
+use sea_orm::{ConnectionTrait, TransactionTrait};
 use uuid::Uuid;
 
 use super::domain::{Grant, GrantSet, HeldRole, Scope, ScopeType};
@@ -9,6 +9,7 @@ use super::dto::{
     AssignmentResponse, CreateAssignmentRequest, CreateRoleRequest, ListAssignmentsQuery,
     PermissionResponse, RoleResponse,
 };
+use crate::db;
 use crate::http::auth::{AuthUser, ClientInfo};
 use crate::http::error::{AppError, AppResult, FieldError};
 use crate::modules::audit::{self, AuditEvent};
@@ -53,13 +54,7 @@ fn scope_of(kind: &str, id: Option<Uuid>) -> Scope {
 
 /// Every grant of `user_id` that has not expired, resolved through the role hierarchy.
 pub async fn load_grants(db: &impl ConnectionTrait, user_id: Uuid) -> AppResult<GrantSet> {
-    let rows = db
-        .query_all_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            GRANTS_SQL,
-            [user_id.into()],
-        ))
-        .await?;
+    let rows = db::all(db, GRANTS_SQL, [user_id.into()]).await?;
     let mut set = GrantSet::default();
     for row in rows {
         let kind: String = row.try_get("", "kind")?;
@@ -132,13 +127,7 @@ pub async fn require(
 }
 
 async fn role_id(db: &impl ConnectionTrait, name: &str) -> AppResult<Option<Uuid>> {
-    let row = db
-        .query_one_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            "SELECT id FROM roles WHERE name = $1",
-            [name.into()],
-        ))
-        .await?;
+    let row = db::one(db, "SELECT id FROM roles WHERE name = $1", [name.into()]).await?;
     Ok(row.map(|r| r.try_get("", "id")).transpose()?)
 }
 
@@ -155,8 +144,8 @@ pub async fn assign_role(
         .await?
         .ok_or_else(|| AppError::internal(anyhow::anyhow!("system role {role} missing")))?;
     let (kind, scope_id) = scope.parts();
-    db.execute_raw(Statement::from_sql_and_values(
-        DbBackend::Postgres,
+    db::exec(
+        db,
         "INSERT INTO role_assignments (id, user_id, role_id, scope_type, scope_id, granted_by) \
          VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
         [
@@ -167,7 +156,7 @@ pub async fn assign_role(
             scope_id.into(),
             granted_by.into(),
         ],
-    ))
+    )
     .await?;
     Ok(())
 }
@@ -179,23 +168,19 @@ pub async fn revoke_scope_grants(
     scope: Scope,
 ) -> AppResult<u64> {
     let (kind, scope_id) = scope.parts();
-    let res = db
-        .execute_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            "DELETE FROM role_assignments WHERE user_id = $1 AND scope_type = $2 AND scope_id IS NOT DISTINCT FROM $3",
-            [user_id.into(), kind.as_str().into(), scope_id.into()],
-        ))
+    let res = db::exec(db, "DELETE FROM role_assignments WHERE user_id = $1 AND scope_type = $2 AND scope_id IS NOT DISTINCT FROM $3",
+            [user_id.into(), kind.as_str().into(), scope_id.into()],)
         .await?;
     Ok(res.rows_affected())
 }
 
 pub async fn list_permissions(db: &impl ConnectionTrait) -> AppResult<Vec<PermissionResponse>> {
-    let rows = db
-        .query_all_raw(Statement::from_string(
-            DbBackend::Postgres,
-            "SELECT key, description FROM permissions ORDER BY key",
-        ))
-        .await?;
+    let rows = db::all(
+        db,
+        "SELECT key, description FROM permissions ORDER BY key",
+        [],
+    )
+    .await?;
     rows.into_iter()
         .map(|r| {
             Ok(PermissionResponse {
@@ -224,12 +209,12 @@ fn role_from_row(r: &sea_orm::QueryResult) -> AppResult<RoleResponse> {
 }
 
 pub async fn list_roles(db: &impl ConnectionTrait) -> AppResult<Vec<RoleResponse>> {
-    let rows = db
-        .query_all_raw(Statement::from_string(
-            DbBackend::Postgres,
-            format!("{ROLES_SQL} GROUP BY r.id, p.name ORDER BY r.name"),
-        ))
-        .await?;
+    let rows = db::all(
+        db,
+        format!("{ROLES_SQL} GROUP BY r.id, p.name ORDER BY r.name"),
+        [],
+    )
+    .await?;
     rows.iter().map(role_from_row).collect()
 }
 
@@ -266,19 +251,18 @@ pub async fn create_role(
         None => None,
     };
     let id = Uuid::now_v7();
-    let inserted = txn
-        .execute_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            "INSERT INTO roles (id, name, description, parent_id) VALUES ($1, $2, $3, $4) \
+    let inserted = db::exec(
+        &txn,
+        "INSERT INTO roles (id, name, description, parent_id) VALUES ($1, $2, $3, $4) \
              ON CONFLICT (name) DO NOTHING",
-            [
-                id.into(),
-                req.name.clone().into(),
-                req.description.clone().unwrap_or_default().into(),
-                parent_id.into(),
-            ],
-        ))
-        .await?;
+        [
+            id.into(),
+            req.name.clone().into(),
+            req.description.clone().unwrap_or_default().into(),
+            parent_id.into(),
+        ],
+    )
+    .await?;
     if inserted.rows_affected() == 0 {
         return Err(AppError::conflict(
             "role_exists",
@@ -286,14 +270,13 @@ pub async fn create_role(
         ));
     }
     for (i, key) in req.permissions.iter().enumerate() {
-        let added = txn
-            .execute_raw(Statement::from_sql_and_values(
-                DbBackend::Postgres,
-                "INSERT INTO role_permissions (role_id, permission_id) \
+        let added = db::exec(
+            &txn,
+            "INSERT INTO role_permissions (role_id, permission_id) \
                  SELECT $1, id FROM permissions WHERE key = $2 ON CONFLICT DO NOTHING",
-                [id.into(), key.clone().into()],
-            ))
-            .await?;
+            [id.into(), key.clone().into()],
+        )
+        .await?;
         if added.rows_affected() == 0 && !req.permissions[..i].contains(key) {
             return Err(AppError::validation(vec![FieldError::new(
                 format!("#/permissions/{i}"),
@@ -308,14 +291,13 @@ pub async fn create_role(
         client,
     )
     .await?;
-    let row = txn
-        .query_one_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            format!("{ROLES_SQL} WHERE r.id = $1 GROUP BY r.id, p.name"),
-            [id.into()],
-        ))
-        .await?
-        .ok_or_else(|| AppError::not_found("role"))?;
+    let row = db::one(
+        &txn,
+        format!("{ROLES_SQL} WHERE r.id = $1 GROUP BY r.id, p.name"),
+        [id.into()],
+    )
+    .await?
+    .ok_or_else(|| AppError::not_found("role"))?;
     let role = role_from_row(&row)?;
     txn.commit().await?;
     Ok(role)
@@ -362,23 +344,21 @@ pub async fn list_assignments(
         }
         None => (None, None),
     };
-    let rows = state
-        .db
-        .query_all_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            format!(
-                "{ASSIGNMENTS_SQL} WHERE ($1::uuid IS NULL OR a.user_id = $1) \
+    let rows = db::all(
+        &state.db,
+        format!(
+            "{ASSIGNMENTS_SQL} WHERE ($1::uuid IS NULL OR a.user_id = $1) \
                  AND ($2::text IS NULL OR a.scope_type = $2) \
                  AND ($3::uuid IS NULL OR a.scope_id = $3) \
                  ORDER BY a.created_at, a.id LIMIT 500"
-            ),
-            [
-                q.user_id.into(),
-                kind.map(str::to_owned).into(),
-                scope_id.into(),
-            ],
-        ))
-        .await?;
+        ),
+        [
+            q.user_id.into(),
+            kind.map(str::to_owned).into(),
+            scope_id.into(),
+        ],
+    )
+    .await?;
     rows.iter().map(assignment_from_row).collect()
 }
 
@@ -425,14 +405,13 @@ pub async fn create_assignment(
     }
 
     let txn = state.db.begin().await?;
-    let target_exists = txn
-        .query_one_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            "SELECT 1 AS one FROM users WHERE id = $1 AND deleted_at IS NULL",
-            [req.user_id.into()],
-        ))
-        .await?
-        .is_some();
+    let target_exists = db::one(
+        &txn,
+        "SELECT 1 AS one FROM users WHERE id = $1 AND deleted_at IS NULL",
+        [req.user_id.into()],
+    )
+    .await?
+    .is_some();
     if !target_exists {
         return Err(AppError::validation(vec![FieldError::new(
             "#/user_id",
@@ -447,29 +426,22 @@ pub async fn create_assignment(
             None,
         ),
         (_, Some(key)) => {
-            let row = txn
-                .query_one_raw(Statement::from_sql_and_values(
-                    DbBackend::Postgres,
-                    "SELECT id FROM permissions WHERE key = $1",
-                    [key.clone().into()],
-                ))
-                .await?
-                .ok_or_else(|| {
-                    AppError::validation(vec![FieldError::new(
-                        "#/permission",
-                        "no such permission",
-                    )])
-                })?;
+            let row = db::one(
+                &txn,
+                "SELECT id FROM permissions WHERE key = $1",
+                [key.clone().into()],
+            )
+            .await?
+            .ok_or_else(|| {
+                AppError::validation(vec![FieldError::new("#/permission", "no such permission")])
+            })?;
             (None, Some(row.try_get::<Uuid>("", "id")?))
         }
         _ => (None, None),
     };
     let id = Uuid::now_v7();
     let (kind, scope_id) = scope.parts();
-    let inserted = txn
-        .execute_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            "INSERT INTO role_assignments (id, user_id, role_id, permission_id, scope_type, scope_id, expires_at, granted_by) \
+    let inserted = db::exec(&txn, "INSERT INTO role_assignments (id, user_id, role_id, permission_id, scope_type, scope_id, expires_at, granted_by) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING",
             [
                 id.into(),
@@ -480,8 +452,7 @@ pub async fn create_assignment(
                 scope_id.into(),
                 req.expires_at.into(),
                 user.id.into(),
-            ],
-        ))
+            ],)
         .await?;
     if inserted.rows_affected() == 0 {
         return Err(AppError::conflict(
@@ -505,14 +476,13 @@ pub async fn create_assignment(
         client,
     )
     .await?;
-    let row = txn
-        .query_one_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            format!("{ASSIGNMENTS_SQL} WHERE a.id = $1"),
-            [id.into()],
-        ))
-        .await?
-        .ok_or_else(|| AppError::not_found("assignment"))?;
+    let row = db::one(
+        &txn,
+        format!("{ASSIGNMENTS_SQL} WHERE a.id = $1"),
+        [id.into()],
+    )
+    .await?
+    .ok_or_else(|| AppError::not_found("assignment"))?;
     let out = assignment_from_row(&row)?;
     txn.commit().await?;
     Ok(out)
@@ -526,14 +496,13 @@ pub async fn delete_assignment(
     id: Uuid,
 ) -> AppResult<()> {
     let txn = state.db.begin().await?;
-    let row = txn
-        .query_one_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            format!("{ASSIGNMENTS_SQL} WHERE a.id = $1 FOR UPDATE OF a"),
-            [id.into()],
-        ))
-        .await?
-        .ok_or_else(|| AppError::not_found("assignment"))?;
+    let row = db::one(
+        &txn,
+        format!("{ASSIGNMENTS_SQL} WHERE a.id = $1 FOR UPDATE OF a"),
+        [id.into()],
+    )
+    .await?
+    .ok_or_else(|| AppError::not_found("assignment"))?;
     let a = assignment_from_row(&row)?;
     let scope = Scope::from_parts(a.scope_type, a.scope_id)?;
     if !allowed(state, user, "role:assign", scope).await? {
@@ -544,11 +513,11 @@ pub async fn delete_assignment(
             AppError::not_found("assignment")
         });
     }
-    txn.execute_raw(Statement::from_sql_and_values(
-        DbBackend::Postgres,
+    db::exec(
+        &txn,
         "DELETE FROM role_assignments WHERE id = $1",
         [id.into()],
-    ))
+    )
     .await?;
     audit::record(
         &txn,

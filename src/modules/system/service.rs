@@ -3,8 +3,9 @@
 use std::collections::BTreeMap;
 
 use entity::platform_settings;
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Statement};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 
+use crate::db;
 use crate::http::error::AppResult;
 
 /// One round trip that proves the database answers.
@@ -27,11 +28,11 @@ pub async fn public_settings(
 
 /// Name of the newest applied migration.
 pub async fn schema_version(db: &impl ConnectionTrait) -> AppResult<Option<String>> {
-    let row = db
-        .query_one_raw(Statement::from_string(
-            db.get_database_backend(),
-            "SELECT version FROM seaql_migrations ORDER BY version DESC LIMIT 1",
-        ))
-        .await?;
+    let row = db::one(
+        db,
+        "SELECT version FROM seaql_migrations ORDER BY version DESC LIMIT 1",
+        [],
+    )
+    .await?;
     Ok(row.and_then(|r| r.try_get::<String>("", "version").ok()))
 }
