@@ -17,6 +17,8 @@ use uuid::Uuid;
 
 use super::error::AppError;
 use crate::db;
+use crate::modules::identity::dto::UserResponse;
+use crate::modules::identity::service::{USER_COLUMNS, user_from_row};
 use crate::modules::rbac::GrantSet;
 use crate::state::AppState;
 
@@ -31,6 +33,8 @@ pub struct AuthUser {
     pub session_id: Option<Uuid>,
     /// Set when the caller authenticated with an API key.
     pub api_key: Option<ApiKeyAuth>,
+    /// The caller's account as read while authenticating (`GET /me` needs no other query).
+    pub account: Arc<UserResponse>,
     /// The caller's grants, loaded on the first permission check of the request.
     pub(crate) grants: Arc<tokio::sync::OnceCell<GrantSet>>,
 }
@@ -100,23 +104,29 @@ fn unauthorized(code: &'static str, detail: &str) -> AppError {
 }
 
 impl AuthUser {
-    fn new(
-        id: Uuid,
-        email: String,
-        display_name: String,
-        email_verified: bool,
+    /// From a row holding `identity::service::USER_COLUMNS`.
+    fn from_row(
+        row: &sea_orm::QueryResult,
         session_id: Option<Uuid>,
         api_key: Option<ApiKeyAuth>,
-    ) -> Self {
-        Self {
-            id,
-            email,
-            display_name,
-            email_verified,
+    ) -> Result<Self, AppError> {
+        let account = user_from_row(row)?;
+        if account.status != "active" {
+            return Err(AppError::forbidden(
+                "account_suspended",
+                "this account is suspended",
+            ));
+        }
+        Ok(Self {
+            id: account.id,
+            email: account.email.clone(),
+            display_name: account.display_name.clone(),
+            email_verified: account.email_verified,
             session_id,
             api_key,
+            account: Arc::new(account),
             grants: Arc::default(),
-        }
+        })
     }
 }
 
@@ -162,22 +172,16 @@ async fn from_access_token(state: &AppState, token: &str) -> Result<AuthUser, Ap
     let claims = state.jwt.decode(token)?;
     let row = db::one(
         &state.db,
-        "SELECT u.email, u.display_name, u.email_verified_at IS NOT NULL AS verified, \
-                    u.status, s.last_seen_at \
-             FROM sessions s JOIN users u ON u.id = s.user_id \
+        format!(
+            "SELECT {USER_COLUMNS}, s.last_seen_at FROM sessions s JOIN users u ON u.id = s.user_id \
              WHERE s.id = $1 AND s.user_id = $2 AND s.revoked_at IS NULL \
-               AND s.expires_at > now() AND u.deleted_at IS NULL",
+               AND s.expires_at > now() AND u.deleted_at IS NULL"
+        ),
         [claims.sid.into(), claims.sub.into()],
     )
     .await?
     .ok_or_else(|| unauthorized("session_revoked", "this session has ended; sign in again"))?;
-    let status: String = row.try_get("", "status")?;
-    if status != "active" {
-        return Err(AppError::forbidden(
-            "account_suspended",
-            "this account is suspended",
-        ));
-    }
+    let user = AuthUser::from_row(&row, Some(claims.sid), None)?;
     let last_seen: DateTime<Utc> = row.try_get("", "last_seen_at")?;
     if Utc::now() - last_seen > chrono::Duration::seconds(60) {
         db::exec(
@@ -187,25 +191,19 @@ async fn from_access_token(state: &AppState, token: &str) -> Result<AuthUser, Ap
         )
         .await?;
     }
-    Ok(AuthUser::new(
-        claims.sub,
-        row.try_get("", "email")?,
-        row.try_get("", "display_name")?,
-        row.try_get("", "verified")?,
-        Some(claims.sid),
-        None,
-    ))
+    Ok(user)
 }
 
 async fn from_api_key(state: &AppState, key: &str) -> Result<AuthUser, AppError> {
     let hash = crate::modules::identity::tokens::hash_token(key);
     let row = db::one(
         &state.db,
-        "UPDATE api_keys k SET last_used_at = now() FROM users u \
+        format!(
+            "UPDATE api_keys k SET last_used_at = now() FROM users u \
              WHERE k.key_hash = $1 AND u.id = k.user_id AND k.revoked_at IS NULL \
                AND (k.expires_at IS NULL OR k.expires_at > now()) AND u.deleted_at IS NULL \
-             RETURNING k.id, k.user_id, k.permissions, u.email, u.display_name, \
-                       u.email_verified_at IS NOT NULL AS verified, u.status",
+             RETURNING k.id AS key_id, k.permissions, {USER_COLUMNS}"
+        ),
         [hash.into()],
     )
     .await?
@@ -215,24 +213,11 @@ async fn from_api_key(state: &AppState, key: &str) -> Result<AuthUser, AppError>
             "the API key is unknown, expired or revoked",
         )
     })?;
-    let status: String = row.try_get("", "status")?;
-    if status != "active" {
-        return Err(AppError::forbidden(
-            "account_suspended",
-            "this account is suspended",
-        ));
-    }
-    Ok(AuthUser::new(
-        row.try_get("", "user_id")?,
-        row.try_get("", "email")?,
-        row.try_get("", "display_name")?,
-        row.try_get("", "verified")?,
-        None,
-        Some(ApiKeyAuth {
-            id: row.try_get("", "id")?,
-            permissions: row.try_get("", "permissions")?,
-        }),
-    ))
+    let key = ApiKeyAuth {
+        id: row.try_get("", "key_id")?,
+        permissions: row.try_get("", "permissions")?,
+    };
+    AuthUser::from_row(&row, None, Some(key))
 }
 
 /// The caller if credentials were sent, `None` if none were; bad credentials still fail.

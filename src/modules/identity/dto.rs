@@ -20,7 +20,7 @@ pub struct RegisterRequest {
 }
 
 /// An account as its owner (or an admin) sees it.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct UserResponse {
     pub id: Uuid,
     pub email: String,

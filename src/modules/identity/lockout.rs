@@ -5,14 +5,17 @@ use chrono::{DateTime, Duration, Utc};
 
 use crate::config::SecuritySettings;
 
-/// When an account with these recent failures (newest first, all since the last success and
-/// inside the window) is locked until, if it is locked at all.
-pub fn locked_until(failures: &[DateTime<Utc>], cfg: &SecuritySettings) -> Option<DateTime<Utc>> {
-    let count = failures.len() as u32;
+/// When an account with `count` recent failures (all since the last success and inside the
+/// window), the newest at `newest`, is locked until, if it is locked at all.
+pub fn locked_until(
+    count: u32,
+    newest: Option<DateTime<Utc>>,
+    cfg: &SecuritySettings,
+) -> Option<DateTime<Utc>> {
     if count < cfg.lockout_threshold.max(1) {
         return None;
     }
-    let newest = *failures.first()?;
+    let newest = newest?;
     let doublings = (count - cfg.lockout_threshold.max(1)).min(20);
     let secs = cfg
         .lockout_base_secs
@@ -35,24 +38,25 @@ mod tests {
 
     #[test]
     fn locks_after_threshold_with_doubling_backoff() {
+        assert_eq!(locked_until(5, None, &cfg()), None);
         let cfg = cfg();
         let now = Utc::now();
-        let fails = |n: usize| vec![now; n];
-        assert_eq!(locked_until(&fails(4), &cfg), None);
+        let at = Some(now);
+        assert_eq!(locked_until(4, at, &cfg), None);
         assert_eq!(
-            locked_until(&fails(5), &cfg),
+            locked_until(5, at, &cfg),
             Some(now + Duration::seconds(30))
         );
         assert_eq!(
-            locked_until(&fails(6), &cfg),
+            locked_until(6, at, &cfg),
             Some(now + Duration::seconds(60))
         );
         assert_eq!(
-            locked_until(&fails(7), &cfg),
+            locked_until(7, at, &cfg),
             Some(now + Duration::seconds(120))
         );
         assert_eq!(
-            locked_until(&fails(40), &cfg),
+            locked_until(40, at, &cfg),
             Some(now + Duration::seconds(3600))
         );
     }

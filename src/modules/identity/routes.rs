@@ -264,11 +264,8 @@ pub async fn change_password(
     )
 )]
 #[get("/me")]
-pub async fn get_me(
-    state: web::Data<AppState>,
-    user: AuthUser,
-) -> AppResult<web::Json<UserResponse>> {
-    Ok(web::Json(admin::get_user(&state, &user, user.id).await?))
+pub async fn get_me(user: AuthUser) -> web::Json<UserResponse> {
+    web::Json((*user.account).clone())
 }
 
 /// Update your profile: display name, bio, avatar URL, locale, time zone.

@@ -543,25 +543,48 @@ async fn record_failure(
     Ok(())
 }
 
-/// Refuses with 429 while the account (by email) or the client IP is locked out.
-async fn check_lockout(state: &AppState, email: &str, client: &ClientInfo) -> AppResult<()> {
+/// The account behind an email, as the first sign-in step needs it.
+struct LoginCandidate {
+    user_id: Option<Uuid>,
+    password_hash: Option<String>,
+    status: String,
+    mfa: bool,
+}
+
+/// One round trip: the lockout state of the email and of the client IP, and the account.
+/// Refuses with 429 while either is locked out.
+async fn check_lockout(
+    state: &AppState,
+    email: &str,
+    client: &ClientInfo,
+) -> AppResult<LoginCandidate> {
     let cfg = &state.settings.security;
     let window = Duration::seconds(i64::try_from(cfg.lockout_window_secs).unwrap_or(900));
-    let rows = db::all(
+    let row = db::one(
         &state.db,
-        "SELECT created_at FROM login_attempts WHERE email = $1 \
-             AND outcome IN ('failure', 'mfa_failure') AND created_at > $2 \
-             AND created_at > coalesce((SELECT max(created_at) FROM login_attempts \
-                 WHERE email = $1 AND outcome IN ('success', 'mfa_success')), '-infinity') \
-             ORDER BY created_at DESC LIMIT 64",
-        [email.into(), (Utc::now() - window).into()],
+        "WITH since AS (SELECT greatest($2::timestamptz, coalesce((SELECT max(created_at) \
+             FROM login_attempts WHERE email = $1 AND outcome IN ('success', 'mfa_success')), \
+             '-infinity')) AS t), \
+         failures AS (SELECT count(*) AS n, max(created_at) AS newest FROM login_attempts, since \
+             WHERE email = $1 AND outcome IN ('failure', 'mfa_failure') AND created_at > since.t) \
+         SELECT failures.n, failures.newest, \
+             (SELECT count(*) FROM login_attempts WHERE ip = $3 \
+                 AND outcome IN ('failure', 'mfa_failure') AND created_at > $2) AS ip_failures, \
+             u.id, u.password_hash, u.status, \
+             EXISTS (SELECT 1 FROM mfa_totp t WHERE t.user_id = u.id AND t.confirmed_at IS NOT NULL) AS mfa \
+         FROM failures LEFT JOIN users u ON u.email = $1 AND u.deleted_at IS NULL",
+        [
+            email.into(),
+            (Utc::now() - window).into(),
+            client.ip.clone().into(),
+        ],
     )
-    .await?;
-    let failures = rows
-        .iter()
-        .map(|r| r.try_get::<DateTime<Utc>>("", "created_at"))
-        .collect::<Result<Vec<_>, _>>()?;
-    if let Some(until) = lockout::locked_until(&failures, cfg)
+    .await?
+    .ok_or_else(|| AppError::internal(anyhow::anyhow!("lockout query returned no row")))?;
+    let count: i64 = row.try_get("", "n")?;
+    let newest: Option<DateTime<Utc>> = row.try_get("", "newest")?;
+    if let Some(until) =
+        lockout::locked_until(u32::try_from(count).unwrap_or(u32::MAX), newest, cfg)
         && until > Utc::now()
     {
         record_failure(state, email, client, None, "locked", "auth.login").await?;
@@ -572,16 +595,7 @@ async fn check_lockout(state: &AppState, email: &str, client: &ClientInfo) -> Ap
             secs,
         ));
     }
-    let ip_failures = db::one(
-        &state.db,
-        "SELECT count(*) AS n FROM login_attempts WHERE ip = $1 \
-             AND outcome IN ('failure', 'mfa_failure') AND created_at > $2",
-        [client.ip.clone().into(), (Utc::now() - window).into()],
-    )
-    .await?
-    .map(|r| r.try_get::<i64>("", "n"))
-    .transpose()?
-    .unwrap_or(0);
+    let ip_failures: i64 = row.try_get("", "ip_failures")?;
     if ip_failures >= i64::from(cfg.ip_failure_limit) {
         return Err(AppError::too_many_requests(
             "too_many_attempts",
@@ -589,14 +603,21 @@ async fn check_lockout(state: &AppState, email: &str, client: &ClientInfo) -> Ap
             cfg.lockout_window_secs.min(900),
         ));
     }
-    Ok(())
+    Ok(LoginCandidate {
+        user_id: row.try_get("", "id")?,
+        password_hash: row.try_get("", "password_hash")?,
+        status: row
+            .try_get::<Option<String>>("", "status")?
+            .unwrap_or_default(),
+        mfa: row.try_get::<Option<bool>>("", "mfa")?.unwrap_or(false),
+    })
 }
 
 fn invalid_credentials() -> AppError {
     AppError::unauthorized("invalid_credentials", "the email or password is wrong")
 }
 
-/// Creates a session and its first refresh token, and signs an access token.
+/// Creates a session with its first refresh token (one statement), and signs an access token.
 async fn issue_session(
     state: &AppState,
     txn: &DatabaseTransaction,
@@ -607,25 +628,28 @@ async fn issue_session(
     let ttl = Duration::seconds(
         i64::try_from(state.settings.security.refresh_token_ttl_secs).unwrap_or(2_592_000),
     );
-    db::exec(txn, "INSERT INTO sessions (id, user_id, user_agent, ip, expires_at) VALUES ($1, $2, $3, $4, $5)",
+    let refresh = tokens::new_token();
+    db::exec(
+        txn,
+        "WITH s AS (INSERT INTO sessions (id, user_id, user_agent, ip, expires_at) \
+             VALUES ($1, $2, $3, $4, $5) RETURNING id), \
+         u AS (UPDATE users SET last_login_at = now() WHERE id = $2) \
+         INSERT INTO refresh_tokens (id, session_id, token_hash) SELECT $6, s.id, $7 FROM s",
         [
             session_id.into(),
             user_id.into(),
             client.user_agent.clone().into(),
             client.ip.clone().into(),
             (Utc::now() + ttl).into(),
-        ],)
-    .await?;
-    db::exec(
-        txn,
-        "UPDATE users SET last_login_at = now() WHERE id = $1",
-        [user_id.into()],
+            Uuid::now_v7().into(),
+            tokens::hash_token(&refresh).into(),
+        ],
     )
     .await?;
-    tokens_for(state, txn, user_id, session_id).await
+    sign_tokens(state, txn, user_id, session_id, refresh).await
 }
 
-/// A new refresh token in `session_id` and a new access token.
+/// A new refresh token in `session_id`, and a new access token.
 async fn tokens_for(
     state: &AppState,
     txn: &DatabaseTransaction,
@@ -643,6 +667,17 @@ async fn tokens_for(
         ],
     )
     .await?;
+    sign_tokens(state, txn, user_id, session_id, refresh).await
+}
+
+/// The token response: an access token for the session, the refresh token, the account.
+async fn sign_tokens(
+    state: &AppState,
+    txn: &DatabaseTransaction,
+    user_id: Uuid,
+    session_id: Uuid,
+    refresh_token: String,
+) -> AppResult<TokenResponse> {
     let now = Utc::now();
     let ttl = state.settings.security.access_token_ttl_secs;
     let access_token = state.jwt.encode(&Claims {
@@ -659,7 +694,7 @@ async fn tokens_for(
         access_token,
         token_type: "Bearer",
         expires_in: ttl,
-        refresh_token: refresh,
+        refresh_token,
         session_id,
         user,
     })
@@ -673,21 +708,12 @@ pub async fn login(
     password_in: String,
 ) -> AppResult<LoginResponse> {
     let email = email.trim().to_lowercase();
-    check_lockout(state, &email, client).await?;
-    let row = db::one(&state.db, "SELECT u.id, u.password_hash, u.status, \
-             EXISTS (SELECT 1 FROM mfa_totp t WHERE t.user_id = u.id AND t.confirmed_at IS NOT NULL) AS mfa \
-             FROM users u WHERE u.email = $1 AND u.deleted_at IS NULL",
-            [email.clone().into()],)
-        .await?;
-    let (user_id, hash, status, mfa) = match &row {
-        Some(r) => (
-            Some(r.try_get::<Uuid>("", "id")?),
-            Some(r.try_get::<String>("", "password_hash")?),
-            r.try_get::<String>("", "status")?,
-            r.try_get::<bool>("", "mfa")?,
-        ),
-        None => (None, None, String::new(), false),
-    };
+    let LoginCandidate {
+        user_id,
+        password_hash: hash,
+        status,
+        mfa,
+    } = check_lockout(state, &email, client).await?;
     if !state.hasher.verify(password_in, hash).await? {
         record_failure(state, &email, client, user_id, "failure", "auth.login").await?;
         return Err(invalid_credentials());
