@@ -30,8 +30,11 @@ export DATABASE_URL="$PGURL" AZORA__LOG__LEVEL=warn PORT AZORA__SERVER__HOST=127
 export AZORA__DATABASE__MAX_CONNECTIONS=${BENCH_POOL:-$CLIENTS}
 # The benchmark is one client address: lift the per-IP budget of /auth.
 export AZORA__SECURITY__IP_REQUESTS_PER_MINUTE=100000000 AZORA__SECURITY__IP_FAILURE_LIMIT=100000000
+# A fresh database each run: dead rows left by an earlier run's login storm would slow it.
+psql -h 127.0.0.1 -U postgres -qc "DROP DATABASE IF EXISTS $DB WITH (FORCE)" postgres
 "$BIN" migrate up >/dev/null
 "$BIN" seed >/dev/null
+psql -h 127.0.0.1 -U postgres -qc "VACUUM ANALYZE" "$DB"
 
 start_server() {
     local t0 t1
