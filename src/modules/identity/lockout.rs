@@ -43,14 +43,8 @@ mod tests {
         let now = Utc::now();
         let at = Some(now);
         assert_eq!(locked_until(4, at, &cfg), None);
-        assert_eq!(
-            locked_until(5, at, &cfg),
-            Some(now + Duration::seconds(30))
-        );
-        assert_eq!(
-            locked_until(6, at, &cfg),
-            Some(now + Duration::seconds(60))
-        );
+        assert_eq!(locked_until(5, at, &cfg), Some(now + Duration::seconds(30)));
+        assert_eq!(locked_until(6, at, &cfg), Some(now + Duration::seconds(60)));
         assert_eq!(
             locked_until(7, at, &cfg),
             Some(now + Duration::seconds(120))
