@@ -29,6 +29,7 @@ pub struct Settings {
     pub cors: CorsSettings,
     pub security: SecuritySettings,
     pub mail: MailSettings,
+    pub wallet: WalletSettings,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -90,6 +91,16 @@ pub struct SecuritySettings {
     pub ip_requests_per_minute: u32,
     pub verified_email_required: Vec<String>,
     pub trusted_proxies: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WalletSettings {
+    pub transfer_fee_rate: rust_decimal::Decimal,
+    pub stake_apr_30: rust_decimal::Decimal,
+    pub stake_apr_90: rust_decimal::Decimal,
+    pub stake_apr_180: rust_decimal::Decimal,
+    pub job_interval_secs: u64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -286,6 +297,27 @@ impl Settings {
                 "mail.from",
                 "must be a mailbox like `Azora <no-reply@example.com>`",
             ));
+        }
+        let w = &self.wallet;
+        if w.transfer_fee_rate.is_sign_negative()
+            || w.transfer_fee_rate >= rust_decimal::Decimal::ONE
+        {
+            return Err(err(
+                "wallet.transfer_fee_rate",
+                "must be at least 0 and below 1",
+            ));
+        }
+        for (key, apr) in [
+            ("wallet.stake_apr_30", w.stake_apr_30),
+            ("wallet.stake_apr_90", w.stake_apr_90),
+            ("wallet.stake_apr_180", w.stake_apr_180),
+        ] {
+            if apr.is_sign_negative() || apr > rust_decimal::Decimal::TEN {
+                return Err(err(key, "must be between 0 and 10"));
+            }
+        }
+        if w.job_interval_secs == 0 {
+            return Err(err("wallet.job_interval_secs", "must be greater than 0"));
         }
         if self.environment == "production" {
             let defaults: Table = DEFAULT_TOML

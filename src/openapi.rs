@@ -24,6 +24,7 @@ use crate::http::error::{FieldError, Problem};
         (name = "orgs", description = "Organizations (schools and companies) and their members"),
         (name = "rbac", description = "Permissions, roles and scoped assignments"),
         (name = "audit", description = "The tamper-evident audit trail"),
+        (name = "wallet", description = "Multi-currency wallets on a double-entry ledger: transfers, staking, mint, reconciliation"),
     )
 )]
 pub struct ApiDoc;

@@ -19,6 +19,7 @@ use crate::http::metrics::Metrics;
 use crate::http::rate_limit::KeyedLimiter;
 use crate::modules::identity::password::Hasher;
 use crate::modules::notifications::mail::MailWorker;
+use crate::modules::wallet::WalletJob;
 use crate::state::AppState;
 use crate::{AppParts, build_app, db, openapi};
 
@@ -40,6 +41,7 @@ pub struct Application {
     server: Server,
     db: DatabaseConnection,
     mail: MailWorker,
+    wallet_job: WalletJob,
 }
 
 impl Application {
@@ -113,11 +115,13 @@ impl Application {
             "azora listening"
         );
         let mail = MailWorker::spawn(db.clone(), settings.mail.clone());
+        let wallet_job = WalletJob::spawn(db.clone(), settings.clone());
         Ok(Self {
             port,
             server,
             db,
             mail,
+            wallet_job,
         })
     }
 
@@ -135,6 +139,7 @@ impl Application {
         self.server.await.context("server failed")?;
         tracing::info!("server stopped; stopping workers and closing the database pool");
         self.mail.stop().await;
+        self.wallet_job.stop().await;
         self.db.close().await.context("closing the pool")?;
         tracing::info!("shutdown complete");
         Ok(())

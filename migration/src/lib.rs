@@ -9,6 +9,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261122_000001_platform;
 mod m20261122_000002_identity;
 mod m20261122_000003_mail_outbox;
+mod m20261122_000004_wallet;
 
 /// Every migration, in the order it applies.
 pub struct Migrator;
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000001_platform::Migration),
             Box::new(m20261122_000002_identity::Migration),
             Box::new(m20261122_000003_mail_outbox::Migration),
+            Box::new(m20261122_000004_wallet::Migration),
         ]
     }
 }

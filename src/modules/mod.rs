@@ -10,6 +10,7 @@ pub mod notifications;
 pub mod orgs;
 pub mod rbac;
 pub mod system;
+pub mod wallet;
 
 use utoipa_actix_web::scope;
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -23,6 +24,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .configure(identity::routes)
             .configure(orgs::routes)
             .configure(rbac::routes)
-            .configure(audit::routes),
+            .configure(audit::routes)
+            .configure(wallet::routes),
     );
 }

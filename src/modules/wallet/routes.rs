@@ -1,0 +1,283 @@
+//! Handlers of the wallet routes.
+
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use uuid::Uuid;
+
+use super::dto::{
+    CreateStakeRequest, CreateWalletRequest, LedgerPage, LedgerQuery, MetricsResponse, MintRequest,
+    ReconcileResponse, StakeResponse, TransactionResponse, TransferRequest, WalletResponse,
+};
+use super::service;
+use crate::http::auth::{AuthUser, ClientInfo};
+use crate::http::error::{AppError, AppResult, FieldError, Problem};
+use crate::http::extract::Json;
+use crate::state::AppState;
+
+/// Your wallets with their balances.
+#[utoipa::path(
+    tag = "wallet",
+    security(("bearer" = []), ("api_key" = [])),
+    responses(
+        (status = 200, body = Vec<WalletResponse>),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/wallets")]
+pub async fn list_wallets(
+    state: web::Data<AppState>,
+    user: AuthUser,
+) -> AppResult<web::Json<Vec<WalletResponse>>> {
+    Ok(web::Json(service::list_wallets(&state, &user).await?))
+}
+
+/// Open a wallet in a currency (one per currency).
+#[utoipa::path(
+    tag = "wallet",
+    security(("bearer" = []), ("api_key" = [])),
+    request_body = CreateWalletRequest,
+    responses(
+        (status = 201, body = WalletResponse),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`wallet_exists`", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "unknown currency", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/wallets")]
+pub async fn open_wallet(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    client: ClientInfo,
+    body: Json<CreateWalletRequest>,
+) -> AppResult<HttpResponse> {
+    let wallet = service::open_wallet(&state, &user, &client, &body.currency).await?;
+    Ok(HttpResponse::Created().json(wallet))
+}
+
+/// One of your wallets.
+#[utoipa::path(
+    tag = "wallet",
+    security(("bearer" = []), ("api_key" = [])),
+    params(("id" = Uuid, Path, description = "Wallet id")),
+    responses(
+        (status = 200, body = WalletResponse),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/wallets/{id}")]
+pub async fn get_wallet(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<Uuid>,
+) -> AppResult<web::Json<WalletResponse>> {
+    Ok(web::Json(
+        service::get_wallet(&state, &user, id.into_inner()).await?,
+    ))
+}
+
+/// A wallet's ledger entries, newest first, with a keyset cursor.
+#[utoipa::path(
+    tag = "wallet",
+    security(("bearer" = []), ("api_key" = [])),
+    params(("id" = Uuid, Path, description = "Wallet id"), LedgerQuery),
+    responses(
+        (status = 200, body = LedgerPage),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/wallets/{id}/transactions")]
+pub async fn list_wallet_transactions(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<Uuid>,
+    query: web::Query<LedgerQuery>,
+) -> AppResult<web::Json<LedgerPage>> {
+    Ok(web::Json(
+        service::history(&state, &user, id.into_inner(), query.into_inner()).await?,
+    ))
+}
+
+/// Transfer to another user's wallet (by id or email) in the same currency. Needs an
+/// `Idempotency-Key` header: a retry with the same key and body returns the first result and
+/// moves nothing; the same key with another body is 409.
+#[utoipa::path(
+    tag = "wallet",
+    security(("bearer" = []), ("api_key" = [])),
+    params(("Idempotency-Key" = String, Header, description = "Unique per intended transfer")),
+    request_body = TransferRequest,
+    responses(
+        (status = 201, body = TransactionResponse),
+        (status = 400, description = "`idempotency_key_required`", body = Problem, content_type = "application/problem+json"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "`email_not_verified`, `forbidden`", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "unknown or foreign wallet", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`idempotency_key_reused`", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`insufficient_funds`, `currency_mismatch`, `self_transfer`, `validation_failed`", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/wallet/transfers")]
+pub async fn create_transfer(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    user: AuthUser,
+    client: ClientInfo,
+    body: Json<TransferRequest>,
+) -> AppResult<HttpResponse> {
+    let key = idempotency_key(&req)?;
+    let tx = service::transfer(&state, &user, &client, &key, body.into_inner()).await?;
+    Ok(HttpResponse::Created().json(tx))
+}
+
+fn idempotency_key(req: &HttpRequest) -> AppResult<String> {
+    let key = req
+        .headers()
+        .get("idempotency-key")
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+        .unwrap_or_default();
+    if key.is_empty() {
+        return Err(AppError::bad_request(
+            "idempotency_key_required",
+            "send an Idempotency-Key header (e.g. a UUID) with every transfer",
+        ));
+    }
+    if key.len() > 200 {
+        return Err(AppError::bad_request(
+            "idempotency_key_required",
+            "the Idempotency-Key is longer than 200 characters",
+        )
+        .with_errors(vec![FieldError::new(
+            "Idempotency-Key",
+            "at most 200 characters",
+        )]));
+    }
+    Ok(key.to_owned())
+}
+
+/// Your stakes.
+#[utoipa::path(
+    tag = "wallet",
+    security(("bearer" = []), ("api_key" = [])),
+    responses(
+        (status = 200, body = Vec<StakeResponse>),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/wallet/stakes")]
+pub async fn list_stakes(
+    state: web::Data<AppState>,
+    user: AuthUser,
+) -> AppResult<web::Json<Vec<StakeResponse>>> {
+    Ok(web::Json(service::list_stakes(&state, &user).await?))
+}
+
+/// Stake AZR for 30, 90 or 180 days; rewards accrue daily at the term's APR.
+#[utoipa::path(
+    tag = "wallet",
+    security(("bearer" = []), ("api_key" = [])),
+    request_body = CreateStakeRequest,
+    responses(
+        (status = 201, body = StakeResponse),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`insufficient_funds`, `validation_failed`", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/wallet/stakes")]
+pub async fn create_stake(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    client: ClientInfo,
+    body: Json<CreateStakeRequest>,
+) -> AppResult<HttpResponse> {
+    let stake = service::create_stake(&state, &user, &client, body.into_inner()).await?;
+    Ok(HttpResponse::Created().json(stake))
+}
+
+/// Return a matured stake's principal and rewards to your AZR wallet. Before maturity this
+/// is refused (`stake_not_matured`).
+#[utoipa::path(
+    tag = "wallet",
+    security(("bearer" = []), ("api_key" = [])),
+    params(("id" = Uuid, Path, description = "Stake id")),
+    responses(
+        (status = 200, body = StakeResponse),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`already_unstaked`", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`stake_not_matured`", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/wallet/stakes/{id}/unstake")]
+pub async fn unstake(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    client: ClientInfo,
+    id: web::Path<Uuid>,
+) -> AppResult<web::Json<StakeResponse>> {
+    Ok(web::Json(
+        service::unstake(&state, &user, &client, id.into_inner()).await?,
+    ))
+}
+
+/// Credit a user from the treasury (permission `wallet:mint`).
+#[utoipa::path(
+    tag = "wallet",
+    security(("bearer" = []), ("api_key" = [])),
+    request_body = MintRequest,
+    responses(
+        (status = 201, body = TransactionResponse),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/wallet/mint")]
+pub async fn mint(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    client: ClientInfo,
+    body: Json<MintRequest>,
+) -> AppResult<HttpResponse> {
+    let tx = service::mint(&state, &user, &client, body.into_inner()).await?;
+    Ok(HttpResponse::Created().json(tx))
+}
+
+/// Check the ledger: every transaction sums to zero, cached balances match their entries, no
+/// non-treasury balance is negative, supply equals what the treasury issued (permission
+/// `wallet:audit`).
+#[utoipa::path(
+    tag = "wallet",
+    security(("bearer" = []), ("api_key" = [])),
+    responses(
+        (status = 200, body = ReconcileResponse),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/wallet/reconcile")]
+pub async fn reconcile(
+    state: web::Data<AppState>,
+    user: AuthUser,
+) -> AppResult<web::Json<ReconcileResponse>> {
+    Ok(web::Json(service::reconcile(&state, &user).await?))
+}
+
+/// Per currency: supply, staked, 24 h volume and transaction count, today and by day.
+#[utoipa::path(
+    tag = "wallet",
+    security(("bearer" = []), ("api_key" = [])),
+    responses(
+        (status = 200, body = MetricsResponse),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/wallet/metrics")]
+pub async fn wallet_metrics(
+    state: web::Data<AppState>,
+    _user: AuthUser,
+) -> AppResult<web::Json<MetricsResponse>> {
+    Ok(web::Json(service::metrics(&state).await?))
+}
