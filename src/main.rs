@@ -111,6 +111,8 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
             for (step, rows) in report.steps {
                 println!("{step}: {rows} row(s) inserted");
             }
+            let posted = azora::modules::wallet::service::seed_demo(&conn, &settings).await?;
+            println!("ledger_transactions: {posted} row(s) inserted");
             conn.close().await?;
             Ok(())
         }

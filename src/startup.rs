@@ -62,6 +62,7 @@ impl Application {
         if settings.environment == "development" && seed::is_empty(&db).await? {
             tracing::info!("empty development database: seeding demo data");
             seed::run(&db, &seed_input(&settings).await?).await?;
+            crate::modules::wallet::service::seed_demo(&db, &settings).await?;
         }
         let pending = db::pending_migrations(&db)
             .await

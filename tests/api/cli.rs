@@ -162,9 +162,18 @@ async fn migrate_creates_the_database_then_status_and_seed_are_idempotent() {
     );
     assert!(text.contains("users: 4 row(s) inserted"), "{text}");
     assert!(text.contains("organizations: 1 row(s) inserted"), "{text}");
+    assert!(
+        text.contains("ledger_transactions: 12 row(s) inserted"),
+        "{text}"
+    );
     let out = azora(&["seed"], &env);
     let text = stdout(&out);
-    for step in ["platform_settings", "users", "organizations"] {
+    for step in [
+        "platform_settings",
+        "users",
+        "organizations",
+        "ledger_transactions",
+    ] {
         assert!(
             text.contains(&format!("{step}: 0 row(s) inserted")),
             "{text}"

@@ -978,6 +978,21 @@ async fn development_serve_seeds_an_empty_database_with_demo_accounts() {
     }
     let orgs = json(app.get("/api/v1/organizations").await).await;
     assert_eq!(orgs["items"][0]["slug"], "azora-academy");
+    // Demo money: AZR and ZAR wallets, a stake, and a clean ledger.
+    let student = app.signin("student@azora.world", "Azora2025!").await;
+    let wallets = json(app.get_as("/api/v1/wallets", &student).await).await;
+    let currencies: Vec<&str> = wallets
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|w| w["currency"].as_str())
+        .collect();
+    assert_eq!(currencies, ["AZR", "ZAR"]);
+    let stakes = json(app.get_as("/api/v1/wallet/stakes", &student).await).await;
+    assert_eq!(stakes.as_array().unwrap().len(), 1);
+    let admin = app.signin("admin@azora.world", "Azora2025!").await;
+    let report = json(app.get_as("/api/v1/wallet/reconcile", &admin).await).await;
+    assert_eq!(report["ok"], true, "{report}");
     // A second start finds accounts and seeds nothing more.
     let again = app.spawn_sibling().await;
     assert_eq!(again.count("SELECT count(*) AS n FROM users").await, 4);

@@ -810,42 +810,137 @@ pub async fn create_stake(
     })?;
     let amount = parse_amount(&req.amount, 8, "#/amount")?;
     let txn = state.db.begin().await?;
-    let wallet = ensure_wallet(&txn, user.id, "AZR").await?;
-    let pool = system_wallet(&txn, "staking_pool", "AZR").await?;
-    let id = Uuid::now_v7();
-    let posted = post(
-        &txn,
-        Posting {
-            kind: "stake",
-            currency: "AZR",
-            amount,
-            description: "stake",
-            reference: Some(&id.to_string()),
-            initiated_by: Some(user.id),
-            reverses: None,
-            legs: vec![(wallet, -amount), (pool, amount)],
-        },
-    )
-    .await?;
-    let row = db::one(
-        &txn,
-        "INSERT INTO stakes (id, user_id, wallet_id, amount, term_days, apr, matures_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, now() + make_interval(days => $5)) \
-         RETURNING id, user_id, wallet_id, amount, term_days, apr, status, accrued, started_at, matures_at, unstaked_at",
-        [id.into(), user.id.into(), wallet.into(), amount.into(), req.term_days.into(), apr.into()],
-    )
-    .await?
-    .ok_or_else(|| AppError::internal(anyhow::anyhow!("stake insert returned nothing")))?;
+    let (row, posted_id) = open_stake(&txn, user.id, amount, req.term_days, apr).await?;
+    let id: Uuid = row.try_get("", "id")?;
     audit::record(
         &txn,
         AuditEvent::new(Some(user.id), "wallet.stake", "stake", Some(id.to_string()))
-            .details(serde_json::json!({"amount": amount.to_string(), "term_days": req.term_days, "transaction_id": posted.id})),
+            .details(serde_json::json!({"amount": amount.to_string(), "term_days": req.term_days, "transaction_id": posted_id})),
         client,
     )
     .await?;
     let out = stake_from_row(&row)?;
     txn.commit().await?;
     Ok(out)
+}
+
+/// Moves `amount` AZR of `user_id` into the staking pool and records the stake.
+async fn open_stake(
+    txn: &DatabaseTransaction,
+    user_id: Uuid,
+    amount: Decimal,
+    term_days: i32,
+    apr: Decimal,
+) -> AppResult<(sea_orm::QueryResult, Uuid)> {
+    let wallet = ensure_wallet(txn, user_id, "AZR").await?;
+    let pool = system_wallet(txn, "staking_pool", "AZR").await?;
+    let id = Uuid::now_v7();
+    let posted = post(
+        txn,
+        Posting {
+            kind: "stake",
+            currency: "AZR",
+            amount,
+            description: "stake",
+            reference: Some(&id.to_string()),
+            initiated_by: Some(user_id),
+            reverses: None,
+            legs: vec![(wallet, -amount), (pool, amount)],
+        },
+    )
+    .await?;
+    let row = db::one(
+        txn,
+        "INSERT INTO stakes (id, user_id, wallet_id, amount, term_days, apr, matures_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, now() + make_interval(days => $5)) \
+         RETURNING id, user_id, wallet_id, amount, term_days, apr, status, accrued, started_at, matures_at, unstaked_at",
+        [id.into(), user_id.into(), wallet.into(), amount.into(), term_days.into(), apr.into()],
+    )
+    .await?
+    .ok_or_else(|| AppError::internal(anyhow::anyhow!("stake insert returned nothing")))?;
+    Ok((row, posted.id))
+}
+
+/// Demo money for the seeded accounts (idempotent): AZR and ZAR wallets funded from the
+/// treasury, a few transfers between them, and one stake. Returns the transactions posted.
+pub async fn seed_demo(db: &sea_orm::DatabaseConnection, settings: &Settings) -> AppResult<u64> {
+    let txn = db.begin().await?;
+    db::exec(
+        &txn,
+        "SELECT pg_advisory_xact_lock(hashtextextended('seed:demo-wallets', 0))",
+        [],
+    )
+    .await?;
+    let done = db::one(
+        &txn,
+        "SELECT 1 AS one FROM ledger_transactions WHERE reference = 'seed:demo'",
+        [],
+    )
+    .await?
+    .is_some();
+    let mut users = Vec::new();
+    for (id, ..) in seed::DEMO_USERS {
+        let id: Uuid = id.parse().map_err(AppError::internal)?;
+        if db::one(
+            &txn,
+            "SELECT 1 AS one FROM users WHERE id = $1",
+            [id.into()],
+        )
+        .await?
+        .is_some()
+        {
+            users.push(id);
+        }
+    }
+    if done || users.len() < 3 {
+        return Ok(0);
+    }
+    let mut posted = 0;
+    let step = |kind: &'static str, currency: &'static str, amount: &str, legs: (Uuid, Uuid)| {
+        let amount: Decimal = amount.parse().unwrap_or_default();
+        (kind, currency, amount, legs)
+    };
+    let mut plan = Vec::new();
+    for user in &users {
+        plan.push(step("mint", "AZR", "1000", (Uuid::nil(), *user)));
+        plan.push(step("mint", "ZAR", "500.00", (Uuid::nil(), *user)));
+    }
+    plan.push(step("transfer", "ZAR", "25.00", (users[0], users[1])));
+    plan.push(step("transfer", "AZR", "10", (users[1], users[0])));
+    plan.push(step("transfer", "ZAR", "50.00", (users[2], users[0])));
+    for (kind, currency, amount, (from, to)) in plan {
+        let to_wallet = ensure_wallet(&txn, to, currency).await?;
+        let from_wallet = if from.is_nil() {
+            system_wallet(&txn, "treasury", currency).await?
+        } else {
+            ensure_wallet(&txn, from, currency).await?
+        };
+        post(
+            &txn,
+            Posting {
+                kind,
+                currency,
+                amount,
+                description: "demo data",
+                reference: Some("seed:demo"),
+                initiated_by: None,
+                reverses: None,
+                legs: vec![(from_wallet, -amount), (to_wallet, amount)],
+            },
+        )
+        .await?;
+        posted += 1;
+    }
+    open_stake(
+        &txn,
+        users[0],
+        Decimal::from(100),
+        30,
+        settings.wallet.stake_apr_30,
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(posted + 1)
 }
 
 /// Returns principal and rewards after the term. Early unstaking is refused

@@ -1,0 +1,25 @@
+//! `economic_snapshots`: daily economic figures per currency.
+
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "economic_snapshots")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub day: Date,
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub currency: String,
+    #[sea_orm(column_type = "Decimal(Some((26, 8)))")]
+    pub supply: Decimal,
+    #[sea_orm(column_type = "Decimal(Some((26, 8)))")]
+    pub staked: Decimal,
+    #[sea_orm(column_type = "Decimal(Some((26, 8)))")]
+    pub volume_24h: Decimal,
+    pub transactions: i64,
+    pub created_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}
