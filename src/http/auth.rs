@@ -250,6 +250,14 @@ pub struct ClientInfo {
 }
 
 impl ClientInfo {
+    /// Work the platform does by itself (background jobs), for the audit trail.
+    pub fn system() -> Self {
+        Self {
+            ip: String::new(),
+            user_agent: "azora".into(),
+        }
+    }
+
     pub fn of(req: &HttpRequest) -> Self {
         let trusted: Vec<IpAddr> = req
             .app_data::<web::Data<AppState>>()

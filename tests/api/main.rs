@@ -15,3 +15,4 @@ mod orgs;
 mod rbac;
 mod resilience;
 mod system;
+mod wallet;

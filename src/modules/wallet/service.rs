@@ -460,6 +460,16 @@ pub async fn transfer(
     }
     let fee = ledger::fee(amount, state.settings.wallet.transfer_fee_rate, from.scale);
     let txn = state.db.begin().await?;
+    // Twins with one key run one after the other; the later one answers with the first's result.
+    db::exec(
+        &txn,
+        "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",
+        [format!("transfer:{}:{key}", user.id).into()],
+    )
+    .await?;
+    if let Some(done) = replay(&txn, user.id, "transfer", key, &hash).await? {
+        return Ok(done);
+    }
     let mut legs = vec![(from.id, -(amount + fee)), (to.id, amount)];
     if !fee.is_zero() {
         legs.push((system_wallet(&txn, "fees", &from.currency).await?, fee));
@@ -630,6 +640,13 @@ pub async fn pay(
         },
     )
     .await?;
+    audit::record(
+        txn,
+        AuditEvent::new(Some(payer), "wallet.pay", "ledger_transaction", Some(posted.id.to_string()))
+            .details(serde_json::json!({"amount": amount.to_string(), "currency": cur.code, "reference": reference})),
+        &ClientInfo::system(),
+    )
+    .await?;
     Ok(posted.id)
 }
 
@@ -695,6 +712,18 @@ pub async fn refund(
         },
     )
     .await?;
+    audit::record(
+        txn,
+        AuditEvent::new(
+            tx.try_get("", "initiated_by")?,
+            "wallet.refund",
+            "ledger_transaction",
+            Some(posted.id.to_string()),
+        )
+        .details(serde_json::json!({"payment_id": payment_id})),
+        &ClientInfo::system(),
+    )
+    .await?;
     Ok(posted.id)
 }
 
@@ -755,7 +784,7 @@ pub async fn reward<C: TransactionTrait<Transaction = DatabaseTransaction>>(
         &txn,
         AuditEvent::new(Some(user_id), "wallet.reward", "ledger_transaction", Some(posted.id.to_string()))
             .details(serde_json::json!({"amount": amount.to_string(), "reason": reason, "dedupe_key": dedupe_key})),
-        &ClientInfo { ip: String::new(), user_agent: "azora".into() },
+        &ClientInfo::system(),
     )
     .await?;
     txn.commit().await?;
@@ -1100,6 +1129,14 @@ pub async fn accrue_stakes(
                 &txn,
                 "UPDATE stakes SET accrued = accrued + $2, updated_at = now() WHERE id = $1",
                 [id.into(), total.into()],
+            )
+            .await?;
+            let user_id: Uuid = row.try_get("", "user_id")?;
+            audit::record(
+                &txn,
+                AuditEvent::new(Some(user_id), "wallet.stake_reward", "stake", Some(id.to_string()))
+                    .details(serde_json::json!({"amount": total.to_string(), "through": last.to_string(), "transaction_id": posted.id})),
+                &ClientInfo::system(),
             )
             .await?;
             paid += 1;
