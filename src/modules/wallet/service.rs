@@ -407,9 +407,6 @@ pub async fn transfer(
 ) -> AppResult<TransactionResponse> {
     rbac::require(state, user, "wallet:transfer", Scope::Global).await?;
     let hash = request_hash(&req);
-    if let Some(done) = replay(&state.db, user.id, "transfer", key, &hash).await? {
-        return Ok(done);
-    }
     let from = own_wallet(&state.db, user, req.from_wallet_id).await?;
     let amount = parse_amount(&req.amount, from.scale, "#/amount")?;
     let to = match (&req.to_wallet_id, &req.to_email) {
