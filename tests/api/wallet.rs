@@ -1462,3 +1462,108 @@ async fn concurrent_transfers_neither_deadlock_nor_create_or_lose_money() {
     assert_eq!(rows.try_get::<i64>("", "neg").unwrap(), 0);
     assert_reconciles(&app, &root).await;
 }
+
+#[tokio::test]
+async fn pay_and_refund_move_money_once_inside_the_callers_transaction() {
+    use azora::modules::wallet::service::{pay, refund};
+    use sea_orm::TransactionTrait;
+
+    let app = TestApp::spawn().await;
+    let root = app
+        .signup_with_role("root@example.com", "super_admin")
+        .await;
+    let learner = app.signup("learner@example.com").await;
+    let wallet = uuid_of(&mint(&app, &root, learner.id, "ZAR", "100.00").await["to_wallet_id"]);
+    let revenue = system_balance(&app, "course_revenue", "ZAR").await;
+
+    // A payment that the caller then rolls back moves nothing.
+    let txn = app.db.begin().await.unwrap();
+    pay(
+        &txn,
+        learner.id,
+        "ZAR",
+        d("30.00"),
+        "enrollment:rolled-back",
+        "Course",
+    )
+    .await
+    .unwrap();
+    txn.rollback().await.unwrap();
+    assert_eq!(balance(&app, wallet).await, d("100.00"));
+
+    let txn = app.db.begin().await.unwrap();
+    let payment = pay(
+        &txn,
+        learner.id,
+        "ZAR",
+        d("30.00"),
+        "enrollment:1",
+        "Course",
+    )
+    .await
+    .unwrap();
+    txn.commit().await.unwrap();
+    assert_eq!(balance(&app, wallet).await, d("70.00"));
+    assert_eq!(
+        system_balance(&app, "course_revenue", "ZAR").await,
+        revenue + d("30.00")
+    );
+
+    // Too little money, an amount finer than the scale, or no wallet: refused, nothing moves.
+    let txn = app.db.begin().await.unwrap();
+    let err = pay(
+        &txn,
+        learner.id,
+        "ZAR",
+        d("70.01"),
+        "enrollment:2",
+        "Course",
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(err.code(), "insufficient_funds");
+    let err = pay(
+        &txn,
+        learner.id,
+        "ZAR",
+        d("1.001"),
+        "enrollment:3",
+        "Course",
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(err.code(), "invalid_amount");
+    let err = pay(&txn, learner.id, "USD", d("1.00"), "enrollment:4", "Course")
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "insufficient_funds");
+    txn.rollback().await.unwrap();
+    assert_eq!(balance(&app, wallet).await, d("70.00"));
+
+    // A refund reverses the payment once.
+    let txn = app.db.begin().await.unwrap();
+    let refund_id = refund(&txn, payment, "Dropped within the window")
+        .await
+        .unwrap();
+    txn.commit().await.unwrap();
+    assert_ne!(refund_id, payment);
+    assert_eq!(balance(&app, wallet).await, d("100.00"));
+    assert_eq!(system_balance(&app, "course_revenue", "ZAR").await, revenue);
+    let txn = app.db.begin().await.unwrap();
+    let err = refund(&txn, payment, "again").await.unwrap_err();
+    assert_eq!(err.code(), "already_refunded");
+    let err = refund(&txn, refund_id, "a refund is not a payment")
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "not_found");
+    txn.rollback().await.unwrap();
+    assert_eq!(balance(&app, wallet).await, d("100.00"));
+    assert_eq!(
+        app.count(
+            "SELECT count(*) AS n FROM audit_logs WHERE action IN ('wallet.pay', 'wallet.refund')"
+        )
+        .await,
+        2
+    );
+    assert_reconciles(&app, &root).await;
+}

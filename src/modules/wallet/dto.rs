@@ -86,7 +86,7 @@ pub struct TransactionResponse {
     pub fee: Decimal,
     pub from_wallet_id: Option<Uuid>,
     pub to_wallet_id: Option<Uuid>,
-    /// The sender's balance after the transaction.
+    /// The balance after the transaction of the sender (transfers) or the credited wallet (mint).
     #[schema(value_type = Option<String>)]
     pub balance_after: Option<Decimal>,
     pub description: String,
@@ -159,9 +159,10 @@ pub struct ReconcileResponse {
 pub struct CurrencyMetrics {
     pub currency: String,
     pub day: NaiveDate,
-    /// Issued by the treasury and held anywhere.
+    /// Issued by the treasury and held anywhere (the rewards pool included).
     #[schema(value_type = String)]
     pub supply: Decimal,
+    /// The staking pool: principal plus yield not yet returned.
     #[schema(value_type = String)]
     pub staked: Decimal,
     /// Sum of transaction amounts over the last 24 h (today) or that day (history).

@@ -1054,93 +1054,111 @@ pub async fn accrue_stakes(
 ) -> AppResult<u64> {
     let stakes = db::all(
         db,
-        "SELECT id FROM stakes WHERE status = 'active' AND started_at::date < $1 ORDER BY id",
+        "SELECT id FROM stakes WHERE status = 'active' AND (started_at AT TIME ZONE 'UTC')::date < $1 ORDER BY id",
         [day.into()],
     )
     .await?;
     let mut paid = 0;
     for s in stakes {
         let id: Uuid = s.try_get("", "id")?;
-        let txn = db.begin().await?;
-        let Some(row) = db::one(
-            &txn,
-            format!("{STAKE_SQL} WHERE id = $1 AND status = 'active' FOR UPDATE"),
-            [id.into()],
-        )
-        .await?
-        else {
-            continue;
-        };
-        let stake = stake_from_row(&row)?;
-        let last_paid: Option<NaiveDate> = db::one(
-            &txn,
-            "SELECT max(day) AS d FROM stake_accruals WHERE stake_id = $1",
-            [id.into()],
-        )
-        .await?
-        .and_then(|r| r.try_get("", "d").ok())
-        .flatten();
-        let first = last_paid.map_or(stake.started_at.date_naive() + Duration::days(1), |d| {
-            d + Duration::days(1)
-        });
-        let last = day.min(stake.matures_at.date_naive());
-        let per_day = ledger::daily_yield(stake.amount, stake.apr, 8);
-        let mut total = Decimal::ZERO;
-        let mut d = first;
-        while d <= last {
-            let inserted = db::exec(
-                &txn,
-                "INSERT INTO stake_accruals (stake_id, day, amount) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
-                [id.into(), d.into(), per_day.into()],
-            )
-            .await?;
-            if inserted.rows_affected() == 1 {
-                total += per_day;
+        match accrue_stake(db, id, day).await {
+            Ok(true) => paid += 1,
+            Ok(false) => {}
+            // One stake's failure (an empty rewards pool, say) does not hold up the others.
+            Err(e) => {
+                tracing::warn!(stake = %id, error = %e, "stake accrual failed; retrying next run")
             }
-            d += Duration::days(1);
         }
-        if total > Decimal::ZERO {
-            let pool = system_wallet(&txn, "rewards_pool", "AZR").await?;
-            let staking = system_wallet(&txn, "staking_pool", "AZR").await?;
-            let posted = post(
-                &txn,
-                Posting {
-                    kind: "stake_reward",
-                    currency: "AZR",
-                    amount: total,
-                    description: "staking reward",
-                    reference: Some(&id.to_string()),
-                    initiated_by: None,
-                    reverses: None,
-                    legs: vec![(pool, -total), (staking, total)],
-                },
-            )
-            .await?;
-            db::exec(
-                &txn,
-                "UPDATE stake_accruals SET transaction_id = $2 WHERE stake_id = $1 AND transaction_id IS NULL",
-                [id.into(), posted.id.into()],
-            )
-            .await?;
-            db::exec(
-                &txn,
-                "UPDATE stakes SET accrued = accrued + $2, updated_at = now() WHERE id = $1",
-                [id.into(), total.into()],
-            )
-            .await?;
-            let user_id: Uuid = row.try_get("", "user_id")?;
-            audit::record(
-                &txn,
-                AuditEvent::new(Some(user_id), "wallet.stake_reward", "stake", Some(id.to_string()))
-                    .details(serde_json::json!({"amount": total.to_string(), "through": last.to_string(), "transaction_id": posted.id})),
-                &ClientInfo::system(),
-            )
-            .await?;
-            paid += 1;
-        }
-        txn.commit().await?;
     }
     Ok(paid)
+}
+
+/// Pays the unpaid days of one stake, in one transaction; true when it paid anything.
+async fn accrue_stake(
+    db: &sea_orm::DatabaseConnection,
+    id: Uuid,
+    day: NaiveDate,
+) -> AppResult<bool> {
+    let txn = db.begin().await?;
+    let Some(row) = db::one(
+        &txn,
+        format!("{STAKE_SQL} WHERE id = $1 AND status = 'active' FOR UPDATE"),
+        [id.into()],
+    )
+    .await?
+    else {
+        return Ok(false);
+    };
+    let stake = stake_from_row(&row)?;
+    let last_paid: Option<NaiveDate> = db::one(
+        &txn,
+        "SELECT max(day) AS d FROM stake_accruals WHERE stake_id = $1",
+        [id.into()],
+    )
+    .await?
+    .and_then(|r| r.try_get("", "d").ok())
+    .flatten();
+    let first = last_paid.map_or(stake.started_at.date_naive() + Duration::days(1), |d| {
+        d + Duration::days(1)
+    });
+    let last = day.min(stake.matures_at.date_naive());
+    let per_day = ledger::daily_yield(stake.amount, stake.apr, 8);
+    let mut total = Decimal::ZERO;
+    let mut d = first;
+    while d <= last {
+        let inserted = db::exec(
+            &txn,
+            "INSERT INTO stake_accruals (stake_id, day, amount) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+            [id.into(), d.into(), per_day.into()],
+        )
+        .await?;
+        if inserted.rows_affected() == 1 {
+            total += per_day;
+        }
+        d += Duration::days(1);
+    }
+    if total > Decimal::ZERO {
+        let pool = system_wallet(&txn, "rewards_pool", "AZR").await?;
+        let staking = system_wallet(&txn, "staking_pool", "AZR").await?;
+        let posted = post(
+            &txn,
+            Posting {
+                kind: "stake_reward",
+                currency: "AZR",
+                amount: total,
+                description: "staking reward",
+                reference: Some(&id.to_string()),
+                initiated_by: None,
+                reverses: None,
+                legs: vec![(pool, -total), (staking, total)],
+            },
+        )
+        .await?;
+        db::exec(
+            &txn,
+            "UPDATE stake_accruals SET transaction_id = $2 WHERE stake_id = $1 AND transaction_id IS NULL",
+            [id.into(), posted.id.into()],
+        )
+        .await?;
+        db::exec(
+            &txn,
+            "UPDATE stakes SET accrued = accrued + $2, updated_at = now() WHERE id = $1",
+            [id.into(), total.into()],
+        )
+        .await?;
+        let user_id: Uuid = row.try_get("", "user_id")?;
+        audit::record(
+            &txn,
+            AuditEvent::new(Some(user_id), "wallet.stake_reward", "stake", Some(id.to_string()))
+                .details(serde_json::json!({"amount": total.to_string(), "through": last.to_string(), "transaction_id": posted.id})),
+            &ClientInfo::system(),
+        )
+        .await?;
+        txn.commit().await?;
+        return Ok(true);
+    }
+    txn.commit().await?;
+    Ok(false)
 }
 
 /// Reconciles the ledger; see the module doc for the checks.
