@@ -58,3 +58,46 @@ impl Paging {
         }
     }
 }
+
+/// Validated parameters of a keyset feed: `limit` (1..=`max`, default 50) and the cursor
+/// (the key to continue after, as the feed's previous page handed it out).
+pub fn feed_params<K: std::str::FromStr>(
+    limit: Option<u32>,
+    cursor: Option<&str>,
+    max: u32,
+) -> AppResult<(u32, Option<K>)> {
+    let limit = limit.unwrap_or(50.min(max));
+    if !(1..=max).contains(&limit) {
+        return Err(AppError::validation(vec![FieldError::new(
+            "limit",
+            format!("must be between 1 and {max}"),
+        )]));
+    }
+    let cursor = cursor
+        .map(|c| {
+            c.parse().map_err(|_| {
+                AppError::validation(vec![FieldError::new(
+                    "cursor",
+                    "not a cursor from this API",
+                )])
+            })
+        })
+        .transpose()?;
+    Ok((limit, cursor))
+}
+
+/// Cuts a feed page fetched with `limit + 1` rows to `limit`, and gives the next cursor when
+/// there is more.
+pub fn feed_page<T>(
+    mut items: Vec<T>,
+    limit: u32,
+    cursor_of: impl Fn(&T) -> String,
+) -> (Vec<T>, Option<String>) {
+    if items.len() > limit as usize {
+        items.truncate(limit as usize);
+        let next = items.last().map(cursor_of);
+        (items, next)
+    } else {
+        (items, None)
+    }
+}

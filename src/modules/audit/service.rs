@@ -8,7 +8,8 @@ use super::chain::{self, GENESIS, Link};
 use super::dto::{AuditLogResponse, AuditPage, ListAuditLogsQuery, VerifyResponse};
 use crate::db;
 use crate::http::auth::ClientInfo;
-use crate::http::error::{AppError, AppResult, FieldError};
+use crate::http::error::AppResult;
+use crate::http::pagination::{feed_page, feed_params};
 use crate::http::request_id::RequestContext;
 
 /// Key of the advisory lock that serialises appends ("audit" in ASCII).
@@ -139,22 +140,7 @@ fn log_from_row(r: &sea_orm::QueryResult) -> AppResult<AuditLogResponse> {
 
 /// Newest first, filtered, with a keyset cursor (the `seq` to continue below).
 pub async fn list(db: &impl ConnectionTrait, q: ListAuditLogsQuery) -> AppResult<AuditPage> {
-    let limit = q.limit.unwrap_or(50);
-    if !(1..=200).contains(&limit) {
-        return Err(AppError::validation(vec![FieldError::new(
-            "limit",
-            "must be between 1 and 200",
-        )]));
-    }
-    let before: Option<i64> = match &q.cursor {
-        Some(c) => Some(c.parse().map_err(|_| {
-            AppError::validation(vec![FieldError::new(
-                "cursor",
-                "not a cursor from this API",
-            )])
-        })?),
-        None => None,
-    };
+    let (limit, before) = feed_params::<i64>(q.limit, q.cursor.as_deref(), 200)?;
     let rows = db::all(db, "SELECT * FROM audit_logs WHERE ($1::bigint IS NULL OR seq < $1) \
              AND ($2::uuid IS NULL OR actor_id = $2) AND ($3::text IS NULL OR action = $3) \
              AND ($4::text IS NULL OR resource_type = $4) AND ($5::text IS NULL OR resource_id = $5) \
@@ -171,16 +157,11 @@ pub async fn list(db: &impl ConnectionTrait, q: ListAuditLogsQuery) -> AppResult
                 i64::from(limit + 1).into(),
             ],)
         .await?;
-    let mut items = rows
+    let items = rows
         .iter()
         .map(log_from_row)
         .collect::<AppResult<Vec<_>>>()?;
-    let next_cursor = if items.len() > limit as usize {
-        items.truncate(limit as usize);
-        items.last().map(|l| l.seq.to_string())
-    } else {
-        None
-    };
+    let (items, next_cursor) = feed_page(items, limit, |l| l.seq.to_string());
     Ok(AuditPage { items, next_cursor })
 }
 

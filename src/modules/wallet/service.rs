@@ -17,6 +17,7 @@ use crate::config::Settings;
 use crate::db;
 use crate::http::auth::{AuthUser, ClientInfo};
 use crate::http::error::{AppError, AppResult, FieldError};
+use crate::http::pagination::{feed_page, feed_params};
 use crate::modules::audit::{self, AuditEvent};
 use crate::modules::rbac::{self, Scope};
 use crate::state::AppState;
@@ -1327,22 +1328,7 @@ pub async fn history(
     q: LedgerQuery,
 ) -> AppResult<LedgerPage> {
     let wallet = own_wallet(&state.db, user, id).await?;
-    let limit = q.limit.unwrap_or(50);
-    if !(1..=100).contains(&limit) {
-        return Err(AppError::validation(vec![FieldError::new(
-            "limit",
-            "must be between 1 and 100",
-        )]));
-    }
-    let before: Option<Uuid> = match &q.cursor {
-        Some(c) => Some(c.parse().map_err(|_| {
-            AppError::validation(vec![FieldError::new(
-                "cursor",
-                "not a cursor from this API",
-            )])
-        })?),
-        None => None,
-    };
+    let (limit, before) = feed_params::<Uuid>(q.limit, q.cursor.as_deref(), 100)?;
     let rows = db::all(
         &state.db,
         "SELECT e.id, e.transaction_id, t.kind, e.amount, e.balance_after, t.description, e.created_at \
@@ -1351,7 +1337,7 @@ pub async fn history(
         [id.into(), before.into(), i64::from(limit + 1).into()],
     )
     .await?;
-    let mut items = rows
+    let items = rows
         .iter()
         .map(|r| {
             Ok(LedgerEntryResponse {
@@ -1365,11 +1351,6 @@ pub async fn history(
             })
         })
         .collect::<AppResult<Vec<_>>>()?;
-    let next_cursor = if items.len() > limit as usize {
-        items.truncate(limit as usize);
-        items.last().map(|e| e.entry_id.to_string())
-    } else {
-        None
-    };
+    let (items, next_cursor) = feed_page(items, limit, |e| e.entry_id.to_string());
     Ok(LedgerPage { items, next_cursor })
 }
