@@ -30,6 +30,8 @@ export DATABASE_URL="$PGURL" AZORA__LOG__LEVEL=warn PORT AZORA__SERVER__HOST=127
 export AZORA__DATABASE__MAX_CONNECTIONS=${BENCH_POOL:-$CLIENTS}
 # The benchmark is one client address: lift the per-IP budget of /auth.
 export AZORA__SECURITY__IP_REQUESTS_PER_MINUTE=100000000 AZORA__SECURITY__IP_FAILURE_LIMIT=100000000
+# ... and the account lockout, so failed sign-ins can be timed below.
+export AZORA__SECURITY__LOCKOUT_THRESHOLD=1000000000
 # A fresh database each run: dead rows left by an earlier run's login storm would slow it.
 psql -h 127.0.0.1 -U postgres -qc "DROP DATABASE IF EXISTS $DB WITH (FORCE)" postgres
 "$BIN" migrate up >/dev/null
@@ -81,6 +83,21 @@ sleep 1
 STORM_OUT=$(wrk -t1 -c4 -d"${SECONDS_PER_RUN}s" --latency -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:$PORT/api/v1/me")
 STORM_P99=$(echo "$STORM_OUT" | awk '$1 == "99%" {print $2}')
 wait "$STORM" || true
+# A failed sign-in costs the same whether or not the account exists (dummy hash).
+cat > "$LUA" <<'LUA'
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+request = function()
+  return wrk.format(nil, nil, nil, string.format('{"email":"ghost%d@azora.world","password":"Wrong-password-1"}', math.random(1, 1000000000)))
+end
+LUA
+UNKNOWN_AVG=$(wrk -t1 -c2 -d5s --latency -s "$LUA" "http://127.0.0.1:$PORT/api/v1/auth/login" | awk '$1 == "Latency" {print $2; exit}')
+cat > "$LUA" <<'LUA'
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.body = '{"email":"student@azora.world","password":"Wrong-password-1"}'
+LUA
+WRONG_AVG=$(wrk -t1 -c2 -d5s --latency -s "$LUA" "http://127.0.0.1:$PORT/api/v1/auth/login" | awk '$1 == "Latency" {print $2; exit}')
 rm -f "$LUA"
 stop_server
 HASH_RATE=$(target/release/examples/argon2_rate "$SECONDS_PER_RUN" | awk '{for (i = 1; i <= NF; i++) if ($i == "hashes/s") print $(i-1)}')
@@ -108,3 +125,5 @@ printf '%-44s %11s%%   (target >= 90%%)\n' "logins / raw hash rate" "$(awk -v a=
 printf '%-44s %12s   (target < 20 ms)\n' "GET /me p99 during a 16-client login storm" "$STORM_P99"
 printf '%-44s %12s\n' "GET /me (authenticated), req/s" "$ME_RPS"
 printf '%-44s %11s%%   (target >= 50%%)\n' "GET /me / GET /health/ready" "$(awk -v a="$ME_RPS" -v p="$API_RPS" 'BEGIN { printf "%.1f", 100 * a / p }')"
+printf '%-44s %12s\n' "failed login, unknown email: mean latency" "$UNKNOWN_AVG"
+printf '%-44s %12s   (should match the line above)\n' "failed login, wrong password: mean latency" "$WRONG_AVG"
