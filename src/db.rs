@@ -31,6 +31,22 @@ pub async fn connect(cfg: &DatabaseSettings) -> anyhow::Result<DatabaseConnectio
     .await
 }
 
+/// A lazily connecting pool of `size` connections for one HTTP worker (opened on first use, in
+/// the worker's runtime). The URL was validated when the settings loaded.
+pub fn worker_pool(cfg: &DatabaseSettings, size: u32) -> DatabaseConnection {
+    use sea_orm::sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+    let connect = cfg.url.parse::<PgConnectOptions>().unwrap_or_default();
+    let pool = PgPoolOptions::new()
+        .max_connections(size)
+        .min_connections(cfg.min_connections.min(size))
+        .acquire_timeout(Duration::from_secs(cfg.acquire_timeout_secs))
+        .idle_timeout(Duration::from_secs(cfg.idle_timeout_secs))
+        .max_lifetime(Duration::from_secs(cfg.max_lifetime_secs))
+        .test_before_acquire(false)
+        .connect_lazy_with(connect);
+    sea_orm::SqlxPostgresConnector::from_sqlx_postgres_pool(pool)
+}
+
 /// The pool options from settings.
 pub fn options(cfg: &DatabaseSettings, url: &str) -> ConnectOptions {
     let mut opt = ConnectOptions::new(url.to_owned());

@@ -29,7 +29,10 @@ use crate::state::AppState;
 /// Everything the app factory needs, cloned into each worker.
 #[derive(Clone)]
 pub struct AppParts {
-    pub state: web::Data<AppState>,
+    /// The shared state; each worker gets a copy with a database pool of its own.
+    pub state: Arc<AppState>,
+    /// Connections in each worker's pool.
+    pub worker_pool_size: u32,
     pub routes: web::Data<RouteTable>,
     pub doc: Arc<utoipa::openapi::OpenApi>,
     pub extra: Option<ExtraRoutes>,
@@ -50,8 +53,19 @@ pub fn build_app(
     let settings = parts.state.settings.clone();
     let limit = settings.server.payload_limit_bytes;
     let extra = parts.extra;
+    let template = parts.state.clone();
+    let pool_size = parts.worker_pool_size;
     App::new()
-        .app_data(parts.state)
+        // Built inside the worker's runtime, so its connections live and die with that runtime:
+        // no worker ever uses a socket whose runtime has already stopped (graceful shutdown).
+        .data_factory(move || {
+            let template = template.clone();
+            async move {
+                let mut state = (*template).clone();
+                state.db = db::worker_pool(&state.settings.database, pool_size);
+                Ok::<_, std::convert::Infallible>(state)
+            }
+        })
         .app_data(parts.routes)
         .configure(|cfg| configure_extractors(cfg, limit))
         .wrap(Compress::default())

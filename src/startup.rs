@@ -85,24 +85,27 @@ impl Application {
         let metrics =
             Metrics::new(settings.database.max_connections).context("registering metrics")?;
         let doc = openapi::document();
+        let workers = match settings.server.workers {
+            0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+            n => n,
+        };
         let parts = AppParts {
-            state: web::Data::new(AppState {
+            state: Arc::new(AppState {
                 db: db.clone(),
                 settings: Arc::new(settings.clone()),
                 metrics: Arc::new(metrics),
                 migrations_current: pending.is_empty(),
                 started_at,
-                jwt: JwtKeys::new(&settings.security.jwt_secret),
+                jwt: Arc::new(JwtKeys::new(&settings.security.jwt_secret)),
                 hasher,
-                auth_limiter: KeyedLimiter::per_minute(settings.security.ip_requests_per_minute),
+                auth_limiter: Arc::new(KeyedLimiter::per_minute(
+                    settings.security.ip_requests_per_minute,
+                )),
             }),
             routes: web::Data::new(RouteTable::from_openapi(&doc)),
             doc: Arc::new(doc),
             extra,
-        };
-        let workers = match settings.server.workers {
-            0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
-            n => n,
+            worker_pool_size: (settings.database.max_connections / workers as u32).max(1),
         };
         let server = HttpServer::new(move || build_app(parts.clone()))
             .listen(listener)?

@@ -11,6 +11,8 @@ use crate::http::metrics::Metrics;
 use crate::http::rate_limit::KeyedLimiter;
 use crate::modules::identity::password::Hasher;
 
+/// Cloned into each HTTP worker with a pool of its own (see `db::worker_pool`).
+#[derive(Clone)]
 pub struct AppState {
     pub db: DatabaseConnection,
     pub settings: Arc<Settings>,
@@ -18,8 +20,8 @@ pub struct AppState {
     /// Whether every migration was applied when this process started.
     pub migrations_current: bool,
     pub started_at: Instant,
-    pub jwt: JwtKeys,
+    pub jwt: Arc<JwtKeys>,
     pub hasher: Hasher,
     /// Per-IP budget of the `/auth` routes.
-    pub auth_limiter: KeyedLimiter,
+    pub auth_limiter: Arc<KeyedLimiter>,
 }
