@@ -77,6 +77,7 @@ pub struct CorsSettings {
 #[serde(deny_unknown_fields)]
 pub struct SecuritySettings {
     pub jwt_secret: String,
+    pub encryption_key: String,
     pub hsts: bool,
     pub access_token_ttl_secs: u64,
     pub refresh_token_ttl_secs: u64,
@@ -275,6 +276,12 @@ impl Settings {
         if self.security.jwt_secret.len() < 32 {
             return Err(err("security.jwt_secret", "must be at least 32 bytes long"));
         }
+        if self.security.encryption_key.len() < 32 {
+            return Err(err(
+                "security.encryption_key",
+                "must be at least 32 bytes long",
+            ));
+        }
         if self.security.argon2_memory_kib < 8 * self.security.argon2_parallelism.max(1)
             || self.security.argon2_iterations == 0
             || self.security.argon2_parallelism == 0
@@ -323,15 +330,28 @@ impl Settings {
             let defaults: Table = DEFAULT_TOML
                 .parse()
                 .map_err(|e| err("config/default.toml", format!("{e}")))?;
-            let default_secret = defaults
-                .get("security")
-                .and_then(|s| s.get("jwt_secret"))
-                .and_then(Value::as_str);
-            if default_secret == Some(self.security.jwt_secret.as_str()) {
-                return Err(err(
-                    "security.jwt_secret",
-                    "production refuses the default secret; set AZORA__SECURITY__JWT_SECRET",
-                ));
+            for (key, value, var) in [
+                (
+                    "jwt_secret",
+                    &self.security.jwt_secret,
+                    "AZORA__SECURITY__JWT_SECRET",
+                ),
+                (
+                    "encryption_key",
+                    &self.security.encryption_key,
+                    "AZORA__SECURITY__ENCRYPTION_KEY",
+                ),
+            ] {
+                let default = defaults
+                    .get("security")
+                    .and_then(|s| s.get(key))
+                    .and_then(Value::as_str);
+                if default == Some(value.as_str()) {
+                    return Err(err(
+                        format!("security.{key}"),
+                        format!("production refuses the default secret; set {var}"),
+                    ));
+                }
             }
         }
         Ok(())
@@ -341,6 +361,7 @@ impl Settings {
     pub fn redacted_toml(&self) -> String {
         let mut copy = self.clone();
         copy.security.jwt_secret = "<redacted>".into();
+        copy.security.encryption_key = "<redacted>".into();
         if !copy.mail.smtp_password.is_empty() {
             copy.mail.smtp_password = "<redacted>".into();
         }
@@ -490,6 +511,18 @@ mod tests {
     fn production_refuses_default_secret() {
         let e = Settings::load_from(&dir(), &env(&[("AZORA_ENV", "production")])).unwrap_err();
         assert_eq!(e.key, "security.jwt_secret");
+        let e = Settings::load_from(
+            &dir(),
+            &env(&[
+                ("AZORA_ENV", "production"),
+                (
+                    "AZORA__SECURITY__JWT_SECRET",
+                    "a-real-secret-that-is-long-enough-0123456789",
+                ),
+            ]),
+        )
+        .unwrap_err();
+        assert_eq!(e.key, "security.encryption_key");
         let ok = Settings::load_from(
             &dir(),
             &env(&[
@@ -497,6 +530,10 @@ mod tests {
                 (
                     "AZORA__SECURITY__JWT_SECRET",
                     "a-real-secret-that-is-long-enough-0123456789",
+                ),
+                (
+                    "AZORA__SECURITY__ENCRYPTION_KEY",
+                    "another-real-key-that-is-long-enough-0123456789",
                 ),
             ]),
         )

@@ -18,6 +18,7 @@ use crate::http::extract::RouteTable;
 use crate::http::metrics::Metrics;
 use crate::http::rate_limit::KeyedLimiter;
 use crate::modules::identity::password::Hasher;
+use crate::modules::identity::secret_box::SecretBox;
 use crate::modules::notifications::mail::MailWorker;
 use crate::modules::wallet::WalletJob;
 use crate::state::AppState;
@@ -98,6 +99,7 @@ impl Application {
                 started_at,
                 jwt: Arc::new(JwtKeys::new(&settings.security.jwt_secret)),
                 hasher,
+                secret_box: Arc::new(SecretBox::new(&settings.security.encryption_key)),
                 auth_limiter: Arc::new(KeyedLimiter::per_minute(
                     settings.security.ip_requests_per_minute,
                 )),

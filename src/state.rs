@@ -10,6 +10,7 @@ use crate::http::auth::JwtKeys;
 use crate::http::metrics::Metrics;
 use crate::http::rate_limit::KeyedLimiter;
 use crate::modules::identity::password::Hasher;
+use crate::modules::identity::secret_box::SecretBox;
 
 /// Cloned into each HTTP worker with a pool of its own (see `db::worker_pool`).
 #[derive(Clone)]
@@ -22,6 +23,8 @@ pub struct AppState {
     pub started_at: Instant,
     pub jwt: Arc<JwtKeys>,
     pub hasher: Hasher,
+    /// Encrypts secrets stored for reading back (TOTP seeds).
+    pub secret_box: Arc<SecretBox>,
     /// Per-IP budget of the `/auth` routes.
     pub auth_limiter: Arc<KeyedLimiter>,
 }

@@ -438,6 +438,11 @@ async fn totp_enrol_login_backup_codes_and_replay() {
     )
     .await;
     let secret = enrol["secret"].as_str().unwrap().to_owned();
+    // Stored encrypted, never as the seed itself.
+    let stored = app
+        .count(&format!("SELECT count(*) AS n FROM mfa_totp WHERE secret LIKE '%{secret}%' OR secret NOT LIKE 'v1:%'"))
+        .await;
+    assert_eq!(stored, 0);
     assert!(
         enrol["otpauth_uri"]
             .as_str()

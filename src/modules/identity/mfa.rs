@@ -1,5 +1,6 @@
 //! TOTP two-factor sign-in (RFC 6238: SHA-1, 6 digits, 30 s, one step of skew) with ten
 //! single-use backup codes. A code's time step is remembered, so no code is accepted twice.
+//! Secrets are stored encrypted (`secret_box`).
 
 use chrono::Utc;
 use sea_orm::{ConnectionTrait, TransactionTrait};
@@ -7,6 +8,7 @@ use totp_rs::{Algorithm, Secret, Totp as TOTP};
 use uuid::Uuid;
 
 use super::dto::{BackupCodesResponse, TotpEnrollResponse};
+use super::secret_box::SecretBox;
 use super::tokens;
 use crate::db;
 use crate::http::auth::{AuthUser, ClientInfo};
@@ -65,7 +67,7 @@ pub async fn enroll(
         "INSERT INTO mfa_totp (user_id, secret) VALUES ($1, $2) \
          ON CONFLICT (user_id) DO UPDATE SET secret = excluded.secret, confirmed_at = NULL, \
          last_used_step = NULL, updated_at = now()",
-        [user.id.into(), secret.clone().into()],
+        [user.id.into(), state.secret_box.seal(&secret)?.into()],
     )
     .await?;
     audit::record(
@@ -90,6 +92,7 @@ pub async fn enroll(
 /// selects the enrolled (true) or the pending (false) secret.
 async fn check_totp(
     db: &impl ConnectionTrait,
+    secret_box: &SecretBox,
     user_id: Uuid,
     code: &str,
     confirmed: bool,
@@ -99,7 +102,7 @@ async fn check_totp(
             [user_id.into(), confirmed.into()],)
         .await?;
     let Some(row) = row else { return Ok(false) };
-    let secret: String = row.try_get("", "secret")?;
+    let secret = secret_box.open(&row.try_get::<String>("", "secret")?)?;
     let last: Option<i64> = row.try_get("", "last_used_step")?;
     let email: String = row.try_get("", "email")?;
     let code: String = code.chars().filter(|c| !c.is_whitespace()).collect();
@@ -140,7 +143,7 @@ pub async fn confirm(
             "start enrolment with POST /me/mfa/totp first",
         ));
     }
-    if !check_totp(&txn, user.id, code, false).await? {
+    if !check_totp(&txn, &state.secret_box, user.id, code, false).await? {
         return Err(AppError::validation(vec![FieldError::new(
             "#/code",
             "the code is wrong or expired",
@@ -193,12 +196,13 @@ pub async fn confirm(
 /// A TOTP code or an unused backup code; returns which method matched.
 pub async fn verify_second_factor(
     db: &impl ConnectionTrait,
+    secret_box: &SecretBox,
     user_id: Uuid,
     code: &str,
 ) -> AppResult<Option<&'static str>> {
     let digits: String = code.chars().filter(|c| !c.is_whitespace()).collect();
     if digits.len() == 6 && digits.chars().all(|c| c.is_ascii_digit()) {
-        return Ok(check_totp(db, user_id, &digits, true)
+        return Ok(check_totp(db, secret_box, user_id, &digits, true)
             .await?
             .then_some("totp"));
     }
@@ -235,7 +239,9 @@ pub async fn disable(
         ));
     }
     let proven = match (code, password) {
-        (Some(code), _) => verify_second_factor(&txn, user.id, &code).await?.is_some(),
+        (Some(code), _) => verify_second_factor(&txn, &state.secret_box, user.id, &code)
+            .await?
+            .is_some(),
         (None, Some(password)) => super::service::check_password(state, user.id, password).await?,
         (None, None) => {
             return Err(AppError::validation(vec![FieldError::new(

@@ -15,6 +15,7 @@ mod lockout;
 mod mfa;
 pub mod password;
 mod routes;
+pub mod secret_box;
 pub mod service;
 pub mod tokens;
 

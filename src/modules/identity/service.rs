@@ -816,7 +816,7 @@ pub async fn login_mfa(
     if attempts >= MFA_MAX_ATTEMPTS {
         return Err(invalid());
     }
-    let method = mfa::verify_second_factor(&txn, user_id, code).await?;
+    let method = mfa::verify_second_factor(&txn, &state.secret_box, user_id, code).await?;
     let Some(method) = method else {
         db::exec(
             &txn,
