@@ -222,7 +222,7 @@ async fn assert_invalid(resp: Response, pointer: &str) -> Value {
 }
 
 async fn run_accrual(app: &TestApp, day: chrono::NaiveDate) -> u64 {
-    azora::modules::wallet::service::accrue_stakes(&app.db, &app.settings, day)
+    azora::modules::wallet::service::accrue_stakes(&app.db, day)
         .await
         .expect("the staking job runs")
 }
@@ -1566,4 +1566,46 @@ async fn pay_and_refund_move_money_once_inside_the_callers_transaction() {
         2
     );
     assert_reconciles(&app, &root).await;
+}
+
+#[tokio::test]
+async fn a_suspended_sender_is_refused_even_with_an_api_key() {
+    let app = TestApp::spawn().await;
+    let root = app
+        .signup_with_role("root@example.com", "super_admin")
+        .await;
+    let sender = app.signup("sender@example.com").await;
+    let receiver = app.signup("receiver@example.com").await;
+    let from = uuid_of(&mint(&app, &root, sender.id, "ZAR", "50.00").await["to_wallet_id"]);
+    let to = uuid_of(&open_wallet(&app, &receiver, "ZAR").await["id"]);
+    let key = json(
+        app.post_as(
+            "/api/v1/me/api-keys",
+            &sender,
+            &json!({"name": "payments", "permissions": ["wallet:transfer"]}),
+        )
+        .await,
+    )
+    .await["key"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // Suspended after the key was made (arranged directly; suspension itself is tested in identity).
+    app.count(&format!(
+        "WITH u AS (UPDATE users SET status = 'suspended' WHERE id = '{}' RETURNING 1) SELECT count(*) AS n FROM u",
+        sender.id
+    ))
+    .await;
+    let before = books(&app).await;
+    let resp = app
+        .client
+        .post(app.url("/api/v1/wallet/transfers"))
+        .header("X-Api-Key", key)
+        .header("Idempotency-Key", new_key())
+        .json(&json!({"from_wallet_id": from, "to_wallet_id": to, "amount": "1.00"}))
+        .send()
+        .await
+        .unwrap();
+    assert_problem(resp, 403, "account_suspended").await;
+    assert_eq!(books(&app).await, before);
 }

@@ -57,6 +57,30 @@ pub async fn find_user(db: &impl ConnectionTrait, id: Uuid) -> AppResult<Option<
     row.as_ref().map(user_from_row).transpose()
 }
 
+/// For other modules naming a user in a request: a live (not deleted) account, or a 422 at
+/// `pointer`.
+pub async fn require_live_user(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+    pointer: &str,
+) -> AppResult<()> {
+    let live = db::one(
+        db,
+        "SELECT 1 AS one FROM users WHERE id = $1 AND deleted_at IS NULL",
+        [id.into()],
+    )
+    .await?
+    .is_some();
+    if live {
+        Ok(())
+    } else {
+        Err(AppError::validation(vec![FieldError::new(
+            pointer,
+            "no such user",
+        )]))
+    }
+}
+
 /// Lower-cased, trimmed, and shaped like an address; else a field error at `pointer`.
 pub fn normalize_email(email: &str, pointer: &str) -> AppResult<String> {
     let email = email.trim().to_lowercase();

@@ -322,19 +322,7 @@ pub async fn add_member(
         )]));
     }
     let txn = state.db.begin().await?;
-    let exists = db::one(
-        &txn,
-        "SELECT 1 AS one FROM users WHERE id = $1 AND deleted_at IS NULL",
-        [req.user_id.into()],
-    )
-    .await?
-    .is_some();
-    if !exists {
-        return Err(AppError::validation(vec![FieldError::new(
-            "#/user_id",
-            "no such user",
-        )]));
-    }
+    crate::modules::identity::service::require_live_user(&txn, req.user_id, "#/user_id").await?;
     let inserted = db::exec(&txn, "INSERT INTO organization_members (id, organization_id, user_id, title) VALUES ($1, $2, $3, $4) \
              ON CONFLICT (organization_id, user_id) DO NOTHING",
             [Uuid::now_v7().into(), id.into(), req.user_id.into(), req.title.trim().to_owned().into()],)

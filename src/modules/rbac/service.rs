@@ -405,19 +405,7 @@ pub async fn create_assignment(
     }
 
     let txn = state.db.begin().await?;
-    let target_exists = db::one(
-        &txn,
-        "SELECT 1 AS one FROM users WHERE id = $1 AND deleted_at IS NULL",
-        [req.user_id.into()],
-    )
-    .await?
-    .is_some();
-    if !target_exists {
-        return Err(AppError::validation(vec![FieldError::new(
-            "#/user_id",
-            "no such user",
-        )]));
-    }
+    crate::modules::identity::service::require_live_user(&txn, req.user_id, "#/user_id").await?;
     let (role_id, permission_id) = match (&req.role, &req.permission) {
         (Some(role), _) => (
             Some(role_id(&txn, role).await?.ok_or_else(|| {

@@ -53,7 +53,7 @@ impl WalletJob {
         let task = tokio::spawn(async move {
             loop {
                 let today = chrono::Utc::now().date_naive();
-                match service::accrue_stakes(&db, &settings, today).await {
+                match service::accrue_stakes(&db, today).await {
                     Ok(paid) if paid > 0 => tracing::info!(paid, "staking rewards accrued"),
                     Ok(_) => {}
                     Err(e) => tracing::warn!(error = %e, "staking job failed; retrying next run"),

@@ -542,19 +542,7 @@ pub async fn mint(
     let cur = currency(&state.db, &req.currency, "#/currency").await?;
     let amount = parse_amount(&req.amount, cur.scale, "#/amount")?;
     let txn = state.db.begin().await?;
-    let exists = db::one(
-        &txn,
-        "SELECT 1 AS one FROM users WHERE id = $1 AND deleted_at IS NULL",
-        [req.user_id.into()],
-    )
-    .await?
-    .is_some();
-    if !exists {
-        return Err(AppError::validation(vec![FieldError::new(
-            "#/user_id",
-            "no such user",
-        )]));
-    }
+    crate::modules::identity::service::require_live_user(&txn, req.user_id, "#/user_id").await?;
     let to = ensure_wallet(&txn, req.user_id, &cur.code).await?;
     let treasury = system_wallet(&txn, "treasury", &cur.code).await?;
     let posted = post(
@@ -1048,11 +1036,7 @@ pub async fn unstake(
 /// (and not past maturity) that has not been paid, from the rewards pool into the staking
 /// pool. One transaction per stake; `stake_accruals` has one row per stake and day, so a
 /// second run, or a run after a crash, pays nothing twice. Returns how many stakes it paid.
-pub async fn accrue_stakes(
-    db: &sea_orm::DatabaseConnection,
-    _settings: &Settings,
-    day: NaiveDate,
-) -> AppResult<u64> {
+pub async fn accrue_stakes(db: &sea_orm::DatabaseConnection, day: NaiveDate) -> AppResult<u64> {
     let stakes = db::all(
         db,
         "SELECT id FROM stakes WHERE status = 'active' AND (started_at AT TIME ZONE 'UTC')::date < $1 ORDER BY id",
