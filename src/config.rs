@@ -30,6 +30,8 @@ pub struct Settings {
     pub security: SecuritySettings,
     pub mail: MailSettings,
     pub wallet: WalletSettings,
+    pub lms: LmsSettings,
+    pub assessments: AssessmentSettings,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -102,6 +104,21 @@ pub struct WalletSettings {
     pub stake_apr_90: rust_decimal::Decimal,
     pub stake_apr_180: rust_decimal::Decimal,
     pub job_interval_secs: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LmsSettings {
+    pub completion_reward: rust_decimal::Decimal,
+    pub refund_window_days: i64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AssessmentSettings {
+    pub grace_seconds: i64,
+    pub pass_reward: rust_decimal::Decimal,
+    pub course_pass_score: rust_decimal::Decimal,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -325,6 +342,36 @@ impl Settings {
         }
         if w.job_interval_secs == 0 {
             return Err(err("wallet.job_interval_secs", "must be greater than 0"));
+        }
+        if self.lms.completion_reward.is_sign_negative() || self.lms.completion_reward.scale() > 8 {
+            return Err(err(
+                "lms.completion_reward",
+                "must be a non-negative AZR amount with at most 8 decimals",
+            ));
+        }
+        if !(0..=365).contains(&self.lms.refund_window_days) {
+            return Err(err("lms.refund_window_days", "must be between 0 and 365"));
+        }
+        let a = &self.assessments;
+        if !(0..=3600).contains(&a.grace_seconds) {
+            return Err(err(
+                "assessments.grace_seconds",
+                "must be between 0 and 3600",
+            ));
+        }
+        if a.pass_reward.is_sign_negative() || a.pass_reward.scale() > 8 {
+            return Err(err(
+                "assessments.pass_reward",
+                "must be a non-negative AZR amount with at most 8 decimals",
+            ));
+        }
+        if a.course_pass_score.is_sign_negative()
+            || a.course_pass_score > rust_decimal::Decimal::ONE_HUNDRED
+        {
+            return Err(err(
+                "assessments.course_pass_score",
+                "must be between 0 and 100",
+            ));
         }
         if self.environment == "production" {
             let defaults: Table = DEFAULT_TOML

@@ -3,6 +3,7 @@
 
 pub mod config;
 pub mod db;
+pub mod events;
 pub mod http;
 pub mod modules;
 pub mod openapi;

@@ -113,6 +113,10 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
             }
             let posted = azora::modules::wallet::service::seed_demo(&conn, &settings).await?;
             println!("ledger_transactions: {posted} row(s) inserted");
+            println!(
+                "lms: {} row(s) inserted",
+                azora::modules::lms::seed::seed_demo(&conn, &settings).await?
+            );
             conn.close().await?;
             Ok(())
         }

@@ -25,6 +25,8 @@ use crate::http::error::{FieldError, Problem};
         (name = "rbac", description = "Permissions, roles and scoped assignments"),
         (name = "audit", description = "The tamper-evident audit trail"),
         (name = "wallet", description = "Multi-currency wallets on a double-entry ledger: transfers, staking, mint, reconciliation"),
+        (name = "lms", description = "Catalog, course structure, enrollments, progress, reviews, analytics and learning paths"),
+        (name = "assessments", description = "Quizzes, questions, attempts, grading and the gradebook"),
     )
 )]
 pub struct ApiDoc;

@@ -64,6 +64,7 @@ impl Application {
             tracing::info!("empty development database: seeding demo data");
             seed::run(&db, &seed_input(&settings).await?).await?;
             crate::modules::wallet::service::seed_demo(&db, &settings).await?;
+            crate::modules::lms::seed::seed_demo(&db, &settings).await?;
         }
         let pending = db::pending_migrations(&db)
             .await

@@ -10,6 +10,8 @@ mod m20261122_000001_platform;
 mod m20261122_000002_identity;
 mod m20261122_000003_mail_outbox;
 mod m20261122_000004_wallet;
+mod m20261122_000005_lms;
+mod m20261122_000006_assessments;
 
 /// Every migration, in the order it applies.
 pub struct Migrator;
@@ -22,6 +24,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000002_identity::Migration),
             Box::new(m20261122_000003_mail_outbox::Migration),
             Box::new(m20261122_000004_wallet::Migration),
+            Box::new(m20261122_000005_lms::Migration),
+            Box::new(m20261122_000006_assessments::Migration),
         ]
     }
 }

@@ -4,8 +4,10 @@
 //! `routes.rs`, `service.rs`, `dto.rs`; add it below and its tag in `openapi.rs`; add its
 //! migration in the `migration` crate and its entities in `entity`.
 
+pub mod assessments;
 pub mod audit;
 pub mod identity;
+pub mod lms;
 pub mod notifications;
 pub mod orgs;
 pub mod rbac;
@@ -25,6 +27,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .configure(orgs::routes)
             .configure(rbac::routes)
             .configure(audit::routes)
-            .configure(wallet::routes),
+            .configure(wallet::routes)
+            .configure(lms::routes)
+            .configure(assessments::routes),
     );
 }

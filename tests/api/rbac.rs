@@ -335,7 +335,7 @@ async fn custom_roles_and_visibility_of_grants() {
     let student = app.signup("student@example.com").await;
 
     let role =
-        json!({"name": "teaching_assistant", "parent": "student", "permissions": ["course:grade"]});
+        json!({"name": "grading_helper", "parent": "student", "permissions": ["course:grade"]});
     assert_problem(
         app.post_as("/api/v1/rbac/roles", &student, &role).await,
         403,
@@ -378,7 +378,7 @@ async fn custom_roles_and_visibility_of_grants() {
         .post_as(
             "/api/v1/rbac/assignments",
             &admin,
-            &json!({"user_id": student.id, "role": "teaching_assistant", "scope_type": "global"}),
+            &json!({"user_id": student.id, "role": "grading_helper", "scope_type": "global"}),
         )
         .await;
     assert_eq!(resp.status(), 201);
@@ -427,4 +427,94 @@ async fn custom_roles_and_visibility_of_grants() {
             .status(),
         200
     );
+}
+
+#[tokio::test]
+async fn course_scoped_grants_cover_one_course_and_its_org_admins_assign_them() {
+    let app = TestApp::spawn().await;
+    let head = app.signup("head@example.com").await;
+    let org = org_of(&app, &head, "Course School").await;
+    let ta = app.signup("ta@example.com").await;
+    let outsider = app.signup("outsider@example.com").await;
+
+    // The organization's admin creates a draft course there: org_admin inherits course:create.
+    let resp = app
+        .post_as(
+            "/api/v1/courses",
+            &head,
+            &json!({"title": "Scoped Course", "organization_id": org}),
+        )
+        .await;
+    assert_eq!(resp.status(), 201);
+    let course = json(resp).await["id"].as_str().unwrap().to_owned();
+    let other = json(
+        app.post_as(
+            "/api/v1/courses",
+            &head,
+            &json!({"title": "Other Course", "organization_id": org}),
+        )
+        .await,
+    )
+    .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    // A draft is hidden from those without a grant on it.
+    assert_problem(
+        app.get_as(&format!("/api/v1/courses/{course}"), &ta).await,
+        404,
+        "not_found",
+    )
+    .await;
+    // The org admin covers the org's course, so may grant a course-scoped role there.
+    let grant = json!({"user_id": ta.id, "role": "teaching_assistant", "scope_type": "course", "scope_id": course});
+    assert_problem(
+        app.post_as("/api/v1/rbac/assignments", &outsider, &grant)
+            .await,
+        403,
+        "forbidden",
+    )
+    .await;
+    let resp = app.post_as("/api/v1/rbac/assignments", &head, &grant).await;
+    assert_eq!(resp.status(), 201);
+    let perms = effective(&app, &ta, ta.id).await;
+    assert!(
+        perms["permissions"].as_array().unwrap().iter().any(|p| {
+            p["permission"] == "course:grade"
+                && p["scope_type"] == "course"
+                && p["scope_id"] == course.as_str()
+        }),
+        "{perms}"
+    );
+    // The grant covers that course only.
+    let resp = app.get_as(&format!("/api/v1/courses/{course}"), &ta).await;
+    assert_eq!(resp.status(), 200);
+    assert_problem(
+        app.get_as(&format!("/api/v1/courses/{other}"), &ta).await,
+        404,
+        "not_found",
+    )
+    .await;
+    // Grading is not editing.
+    assert_problem(
+        app.patch_as(
+            &format!("/api/v1/courses/{course}"),
+            &ta,
+            &json!({"title": "Renamed"}),
+        )
+        .await,
+        403,
+        "forbidden",
+    )
+    .await;
+    // An unknown course is a validation error, not a dangling grant.
+    let unknown = json!({"user_id": ta.id, "role": "teaching_assistant", "scope_type": "course", "scope_id": uuid::Uuid::now_v7()});
+    assert_problem(
+        app.post_as("/api/v1/rbac/assignments", &head, &unknown)
+            .await,
+        422,
+        "validation_failed",
+    )
+    .await;
 }

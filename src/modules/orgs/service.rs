@@ -73,7 +73,7 @@ pub fn slugify(name: &str) -> String {
         .to_owned()
 }
 
-fn valid_slug(slug: &str) -> bool {
+pub fn valid_slug(slug: &str) -> bool {
     !slug.is_empty()
         && slug.len() <= 60
         && slug.split('-').all(|p| {

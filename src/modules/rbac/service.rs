@@ -370,7 +370,16 @@ pub async fn create_assignment(
     client: &ClientInfo,
     req: CreateAssignmentRequest,
 ) -> AppResult<AssignmentResponse> {
-    let scope = Scope::from_parts(req.scope_type, req.scope_id)?;
+    let scope = match Scope::from_parts(req.scope_type, req.scope_id)? {
+        // A course scope names its organization, so that organization's admins cover it.
+        Scope::Course { id, .. } => crate::modules::lms::catalog::course_row(&state.db, id)
+            .await
+            .map_err(|_| {
+                AppError::validation(vec![FieldError::new("#/scope_id", "no such course")])
+            })?
+            .scope(),
+        scope => scope,
+    };
     match (&req.role, &req.permission) {
         (Some(_), None) | (None, Some(_)) => {}
         _ => {
@@ -492,7 +501,16 @@ pub async fn delete_assignment(
     .await?
     .ok_or_else(|| AppError::not_found("assignment"))?;
     let a = assignment_from_row(&row)?;
-    let scope = Scope::from_parts(a.scope_type, a.scope_id)?;
+    let scope = match Scope::from_parts(a.scope_type, a.scope_id)? {
+        Scope::Course { id, .. } => crate::modules::lms::catalog::course_row(&txn, id)
+            .await
+            .map(|c| c.scope())
+            .unwrap_or(Scope::Course {
+                id,
+                organization_id: None,
+            }),
+        scope => scope,
+    };
     if !allowed(state, user, "role:assign", scope).await? {
         // Those who may not manage grants here are not told whether this one exists.
         return Err(if allowed(state, user, "role:read", scope).await? {

@@ -9,7 +9,7 @@ use super::dto::{
 };
 use super::service;
 use crate::http::auth::{AuthUser, ClientInfo};
-use crate::http::error::{AppError, AppResult, FieldError, Problem};
+use crate::http::error::{AppResult, Problem};
 use crate::http::extract::Json;
 use crate::state::AppState;
 
@@ -125,35 +125,9 @@ pub async fn create_transfer(
     client: ClientInfo,
     body: Json<TransferRequest>,
 ) -> AppResult<HttpResponse> {
-    let key = idempotency_key(&req)?;
+    let key = crate::http::idempotency::required(&req, "transfer")?;
     let tx = service::transfer(&state, &user, &client, &key, body.into_inner()).await?;
     Ok(HttpResponse::Created().json(tx))
-}
-
-fn idempotency_key(req: &HttpRequest) -> AppResult<String> {
-    let key = req
-        .headers()
-        .get("idempotency-key")
-        .and_then(|v| v.to_str().ok())
-        .map(str::trim)
-        .unwrap_or_default();
-    if key.is_empty() {
-        return Err(AppError::bad_request(
-            "idempotency_key_required",
-            "send an Idempotency-Key header (e.g. a UUID) with every transfer",
-        ));
-    }
-    if key.len() > 200 {
-        return Err(AppError::bad_request(
-            "idempotency_key_required",
-            "the Idempotency-Key is longer than 200 characters",
-        )
-        .with_errors(vec![FieldError::new(
-            "Idempotency-Key",
-            "at most 200 characters",
-        )]));
-    }
-    Ok(key.to_owned())
 }
 
 /// Your stakes.

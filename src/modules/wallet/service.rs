@@ -4,7 +4,6 @@
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use rust_decimal::Decimal;
 use sea_orm::{ConnectionTrait, DatabaseTransaction, TransactionTrait};
-use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use super::dto::{
@@ -17,6 +16,7 @@ use crate::config::Settings;
 use crate::db;
 use crate::http::auth::{AuthUser, ClientInfo};
 use crate::http::error::{AppError, AppResult, FieldError};
+use crate::http::idempotency;
 use crate::http::pagination::{feed_page, feed_params};
 use crate::modules::audit::{self, AuditEvent};
 use crate::modules::rbac::{self, Scope};
@@ -364,40 +364,6 @@ pub async fn post(txn: &DatabaseTransaction, p: Posting<'_>) -> AppResult<Posted
     })
 }
 
-fn request_hash(req: &TransferRequest) -> Vec<u8> {
-    Sha256::digest(serde_json::to_vec(req).unwrap_or_default()).to_vec()
-}
-
-/// A stored idempotent result: the same request returns it, a different one is 409.
-async fn replay(
-    db: &impl ConnectionTrait,
-    user: Uuid,
-    scope: &str,
-    key: &str,
-    hash: &[u8],
-) -> AppResult<Option<TransactionResponse>> {
-    let Some(row) = db::one(
-        db,
-        "SELECT request_hash, response FROM idempotency_keys WHERE user_id = $1 AND scope = $2 AND key = $3",
-        [user.into(), scope.into(), key.into()],
-    )
-    .await?
-    else {
-        return Ok(None);
-    };
-    let stored: Vec<u8> = row.try_get("", "request_hash")?;
-    if stored != hash {
-        return Err(AppError::conflict(
-            "idempotency_key_reused",
-            "this Idempotency-Key was used for a different request",
-        ));
-    }
-    let response: serde_json::Value = row.try_get("", "response")?;
-    Ok(Some(
-        serde_json::from_value(response).map_err(AppError::internal)?,
-    ))
-}
-
 /// Moves money between two users' wallets in one currency, once per Idempotency-Key.
 pub async fn transfer(
     state: &AppState,
@@ -407,7 +373,7 @@ pub async fn transfer(
     req: TransferRequest,
 ) -> AppResult<TransactionResponse> {
     rbac::require(state, user, "wallet:transfer", Scope::Global).await?;
-    let hash = request_hash(&req);
+    let hash = idempotency::hash(&req);
     let from = own_wallet(&state.db, user, req.from_wallet_id).await?;
     let amount = parse_amount(&req.amount, from.scale, "#/amount")?;
     let to = match (&req.to_wallet_id, &req.to_email) {
@@ -459,13 +425,8 @@ pub async fn transfer(
     let fee = ledger::fee(amount, state.settings.wallet.transfer_fee_rate, from.scale);
     let txn = state.db.begin().await?;
     // Twins with one key run one after the other; the later one answers with the first's result.
-    db::exec(
-        &txn,
-        "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",
-        [format!("transfer:{}:{key}", user.id).into()],
-    )
-    .await?;
-    if let Some(done) = replay(&txn, user.id, "transfer", key, &hash).await? {
+    idempotency::lock(&txn, user.id, "transfer", key).await?;
+    if let Some(done) = idempotency::replay(&txn, user.id, "transfer", key, &hash).await? {
         return Ok(done);
     }
     let mut legs = vec![(from.id, -(amount + fee)), (to.id, amount)];
@@ -498,24 +459,11 @@ pub async fn transfer(
         description: req.description.trim().to_owned(),
         created_at: posted.created_at,
     };
-    let stored = db::exec(
-        &txn,
-        "INSERT INTO idempotency_keys (user_id, scope, key, request_hash, status_code, response) \
-         VALUES ($1, 'transfer', $2, $3, 201, $4) ON CONFLICT DO NOTHING",
-        [
-            user.id.into(),
-            key.into(),
-            hash.clone().into(),
-            serde_json::to_value(&response)
-                .map_err(AppError::internal)?
-                .into(),
-        ],
-    )
-    .await?;
-    if stored.rows_affected() == 0 {
+    let stored = idempotency::store(&txn, user.id, "transfer", key, &hash, 201, &response).await?;
+    if !stored {
         // A twin request with the same key committed first: undo ours, answer with its result.
         txn.rollback().await?;
-        return replay(&state.db, user.id, "transfer", key, &hash)
+        return idempotency::replay(&state.db, user.id, "transfer", key, &hash)
             .await?
             .ok_or_else(|| AppError::conflict("idempotency_key_in_use", "retry this request"));
     }

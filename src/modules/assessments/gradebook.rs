@@ -1,0 +1,247 @@
+//! The gradebook: per course, learners × assessments with each assessment's best or last
+//! graded percent (its `grading_policy`), the weighted course grade (missing results count 0)
+//! and pass/fail; as JSON or CSV for graders, and `GET /me/grades` for learners.
+
+use std::collections::HashMap;
+
+use rust_decimal::Decimal;
+use sea_orm::ConnectionTrait;
+use uuid::Uuid;
+
+use super::dto::{
+    GradeCell, GradebookColumn, GradebookResponse, GradebookRow, MyCourseGrades, MyGrade,
+};
+use super::service::is_grader;
+use crate::config::Settings;
+use crate::db;
+use crate::http::auth::AuthUser;
+use crate::http::error::{AppError, AppResult};
+use crate::modules::lms::catalog::visible_course;
+use crate::state::AppState;
+
+struct Column {
+    col: GradebookColumn,
+    required: bool,
+}
+
+async fn columns(db: &impl ConnectionTrait, course_id: Uuid) -> AppResult<Vec<Column>> {
+    db::all(
+        db,
+        "SELECT id, title, kind, weight, pass_score, grading_policy, required_for_completion \
+         FROM assessments WHERE course_id = $1 ORDER BY created_at, id",
+        [course_id.into()],
+    )
+    .await?
+    .iter()
+    .map(|r| {
+        Ok(Column {
+            col: GradebookColumn {
+                assessment_id: r.try_get("", "id")?,
+                title: r.try_get("", "title")?,
+                kind: r.try_get("", "kind")?,
+                weight: r.try_get::<Decimal>("", "weight")?.normalize(),
+                pass_score: r.try_get::<Decimal>("", "pass_score")?.normalize(),
+                grading_policy: r.try_get("", "grading_policy")?,
+            },
+            required: r.try_get("", "required_for_completion")?,
+        })
+    })
+    .collect()
+}
+
+/// Each (learner, assessment)'s result, for learners `user` (or all when `None`).
+async fn cells(
+    db: &impl ConnectionTrait,
+    course_id: Uuid,
+    user: Option<Uuid>,
+) -> AppResult<HashMap<(Uuid, Uuid), (Option<Decimal>, Option<Decimal>, i64, bool)>> {
+    let rows = db::all(
+        db,
+        "SELECT t.user_id, t.assessment_id, count(*) AS attempts, bool_or(t.status = 'submitted') AS pending, \
+           max(t.percent) FILTER (WHERE t.status = 'graded') AS best, \
+           (array_agg(t.percent ORDER BY t.number DESC) FILTER (WHERE t.status = 'graded'))[1] AS last \
+         FROM attempts t JOIN assessments a ON a.id = t.assessment_id \
+         WHERE a.course_id = $1 AND ($2::uuid IS NULL OR t.user_id = $2) \
+         GROUP BY t.user_id, t.assessment_id",
+        [course_id.into(), user.into()],
+    )
+    .await?;
+    let mut out = HashMap::new();
+    for r in rows {
+        out.insert(
+            (r.try_get("", "user_id")?, r.try_get("", "assessment_id")?),
+            (
+                r.try_get("", "best")?,
+                r.try_get("", "last")?,
+                r.try_get("", "attempts")?,
+                r.try_get::<Option<bool>>("", "pending")?.unwrap_or(false),
+            ),
+        );
+    }
+    Ok(out)
+}
+
+/// One learner's cells, weighted grade and pass.
+fn row_for(
+    settings: &Settings,
+    cols: &[Column],
+    cells: &HashMap<(Uuid, Uuid), (Option<Decimal>, Option<Decimal>, i64, bool)>,
+    user: Uuid,
+) -> (Vec<GradeCell>, Decimal, bool) {
+    let mut grades = Vec::with_capacity(cols.len());
+    let mut weighted = Decimal::ZERO;
+    let mut weights = Decimal::ZERO;
+    let mut required_ok = true;
+    for c in cols {
+        let (best, last, attempts, pending) = cells
+            .get(&(user, c.col.assessment_id))
+            .cloned()
+            .unwrap_or((None, None, 0, false));
+        let percent = if c.col.grading_policy == "last" {
+            last
+        } else {
+            best
+        }
+        .map(|p| p.normalize());
+        let passed = percent.map(|p| p >= c.col.pass_score);
+        if c.required && passed != Some(true) {
+            required_ok = false;
+        }
+        weighted += c.col.weight * percent.unwrap_or(Decimal::ZERO);
+        weights += c.col.weight;
+        grades.push(GradeCell {
+            assessment_id: c.col.assessment_id,
+            percent,
+            passed,
+            attempts,
+            pending,
+        });
+    }
+    let grade = if weights.is_zero() {
+        Decimal::ZERO
+    } else {
+        (weighted / weights).round_dp(2).normalize()
+    };
+    let passed = required_ok && grade >= settings.assessments.course_pass_score;
+    (grades, grade, passed)
+}
+
+pub async fn gradebook(
+    state: &AppState,
+    user: &AuthUser,
+    course_id: Uuid,
+) -> AppResult<GradebookResponse> {
+    let course = visible_course(state, Some(user), course_id).await?;
+    if !is_grader(state, user, &course).await? {
+        return Err(AppError::forbidden(
+            "forbidden",
+            "only the course's graders see its gradebook",
+        ));
+    }
+    let cols = columns(&state.db, course_id).await?;
+    let cells = cells(&state.db, course_id, None).await?;
+    let learners = db::all(
+        &state.db,
+        "SELECT u.id, u.display_name, u.email FROM enrollments e JOIN users u ON u.id = e.user_id \
+         WHERE e.course_id = $1 AND e.status <> 'dropped' ORDER BY u.display_name, u.id",
+        [course_id.into()],
+    )
+    .await?;
+    let mut rows = Vec::with_capacity(learners.len());
+    for l in &learners {
+        let id: Uuid = l.try_get("", "id")?;
+        let (grades, course_grade, passed) = row_for(&state.settings, &cols, &cells, id);
+        rows.push(GradebookRow {
+            user_id: id,
+            display_name: l.try_get("", "display_name")?,
+            email: l.try_get("", "email")?,
+            grades,
+            course_grade,
+            passed,
+        });
+    }
+    Ok(GradebookResponse {
+        course_id,
+        columns: cols.into_iter().map(|c| c.col).collect(),
+        rows,
+    })
+}
+
+fn csv_field(s: &str) -> String {
+    // Formula-looking cells are prefixed so spreadsheets show them as text.
+    let s = if s.starts_with(['=', '+', '-', '@']) {
+        format!("'{s}")
+    } else {
+        s.to_owned()
+    };
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s
+    }
+}
+
+/// The gradebook as CSV: one row per learner, one column per assessment (percent), then the
+/// course grade and pass.
+pub fn to_csv(book: &GradebookResponse) -> String {
+    let mut out = String::from("user_id,display_name,email");
+    for c in &book.columns {
+        out.push(',');
+        out.push_str(&csv_field(&format!("{} ({})", c.title, c.kind)));
+    }
+    out.push_str(",course_grade,passed\r\n");
+    for r in &book.rows {
+        out.push_str(&format!(
+            "{},{},{}",
+            r.user_id,
+            csv_field(&r.display_name),
+            csv_field(&r.email)
+        ));
+        for g in &r.grades {
+            out.push(',');
+            if let Some(p) = g.percent {
+                out.push_str(&p.to_string());
+            }
+        }
+        out.push_str(&format!(",{},{}\r\n", r.course_grade, r.passed));
+    }
+    out
+}
+
+/// `GET /me/grades`: the caller's grades in each course they are enrolled in that has
+/// assessments.
+pub async fn my_grades(state: &AppState, user: &AuthUser) -> AppResult<Vec<MyCourseGrades>> {
+    let courses = db::all(
+        &state.db,
+        "SELECT DISTINCT c.id, c.title FROM enrollments e JOIN courses c ON c.id = e.course_id \
+         WHERE e.user_id = $1 AND e.status <> 'dropped' AND c.deleted_at IS NULL \
+           AND EXISTS (SELECT 1 FROM assessments a WHERE a.course_id = c.id) ORDER BY c.title",
+        [user.id.into()],
+    )
+    .await?;
+    let mut out = Vec::with_capacity(courses.len());
+    for c in &courses {
+        let course_id: Uuid = c.try_get("", "id")?;
+        let cols = columns(&state.db, course_id).await?;
+        let cells = cells(&state.db, course_id, Some(user.id)).await?;
+        let (grades, course_grade, passed) = row_for(&state.settings, &cols, &cells, user.id);
+        out.push(MyCourseGrades {
+            course_id,
+            course_title: c.try_get("", "title")?,
+            grades: cols
+                .iter()
+                .zip(grades)
+                .map(|(col, cell)| MyGrade {
+                    assessment_id: col.col.assessment_id,
+                    title: col.col.title.clone(),
+                    kind: col.col.kind.clone(),
+                    weight: col.col.weight,
+                    cell,
+                })
+                .collect(),
+            course_grade,
+            passed,
+        });
+    }
+    Ok(out)
+}

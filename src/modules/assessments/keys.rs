@@ -1,0 +1,396 @@
+//! Answer keys and automatic grading: pure rules, unit-tested.
+//!
+//! A question's key is stored as JSON by kind: `{"correct": [option ids]}` (single and multiple
+//! choice), `{"value": bool}` (true/false), `{"accepted": [..], "case_sensitive": bool}` (short
+//! answer), `{"value": "3.14", "tolerance": "0.01"}` (numeric) and `{}` for the hand-graded
+//! kinds (essay, file upload).
+
+use std::str::FromStr;
+
+use rust_decimal::Decimal;
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use super::dto::{OptionResponse, QuestionRequest};
+use crate::http::error::FieldError;
+
+pub const KINDS: [&str; 7] = [
+    "single_choice",
+    "multiple_choice",
+    "true_false",
+    "short_answer",
+    "numeric",
+    "essay",
+    "file_upload",
+];
+
+/// Whether a kind is graded by a person.
+pub fn is_manual(kind: &str) -> bool {
+    matches!(kind, "essay" | "file_upload")
+}
+
+fn is_choice(kind: &str) -> bool {
+    matches!(kind, "single_choice" | "multiple_choice")
+}
+
+/// Checks an authored question and builds its options and key.
+pub fn build(q: &QuestionRequest) -> Result<(Vec<OptionResponse>, Value), Vec<FieldError>> {
+    let mut errors = Vec::new();
+    if !KINDS.contains(&q.kind.as_str()) {
+        errors.push(FieldError::new(
+            "#/kind",
+            "one of single_choice, multiple_choice, true_false, short_answer, numeric, essay, file_upload",
+        ));
+        return Err(errors);
+    }
+    if q.prompt.trim().is_empty() || q.prompt.chars().count() > 10_000 {
+        errors.push(FieldError::new("#/prompt", "must be 1 to 10000 characters"));
+    }
+    if let Some(p) = q.points
+        && (p <= Decimal::ZERO || p > Decimal::from(1000) || p.round_dp(2) != p)
+    {
+        errors.push(FieldError::new(
+            "#/points",
+            "greater than 0, at most 1000, two decimals",
+        ));
+    }
+    let mut options = Vec::new();
+    let key = match q.kind.as_str() {
+        k if is_choice(k) => {
+            if q.options.len() < 2 || q.options.len() > 20 {
+                errors.push(FieldError::new("#/options", "2 to 20 options"));
+            }
+            for (i, text) in q.options.iter().enumerate() {
+                if text.trim().is_empty() || text.chars().count() > 1000 {
+                    errors.push(FieldError::new(
+                        format!("#/options/{i}"),
+                        "must be 1 to 1000 characters",
+                    ));
+                }
+                options.push(OptionResponse {
+                    id: Uuid::new_v4().simple().to_string()[..12].to_owned(),
+                    text: text.trim().to_owned(),
+                });
+            }
+            let mut correct: Vec<usize> = q.correct_options.clone();
+            correct.sort_unstable();
+            correct.dedup();
+            if correct.iter().any(|&i| i >= q.options.len()) {
+                errors.push(FieldError::new(
+                    "#/correct_options",
+                    "indexes must point into `options`",
+                ));
+            }
+            if k == "single_choice" && correct.len() != 1 {
+                errors.push(FieldError::new(
+                    "#/correct_options",
+                    "a single-choice question has exactly one correct option",
+                ));
+            }
+            if k == "multiple_choice" && correct.is_empty() {
+                errors.push(FieldError::new(
+                    "#/correct_options",
+                    "at least one correct option",
+                ));
+            }
+            let ids: Vec<&str> = correct
+                .iter()
+                .filter_map(|&i| options.get(i).map(|o| o.id.as_str()))
+                .collect();
+            json!({ "correct": ids })
+        }
+        "true_false" => match q.correct {
+            Some(v) => json!({ "value": v }),
+            None => {
+                errors.push(FieldError::new("#/correct", "true or false"));
+                json!({})
+            }
+        },
+        "short_answer" => {
+            let accepted: Vec<String> = q
+                .accepted_answers
+                .iter()
+                .map(|a| a.trim().to_owned())
+                .filter(|a| !a.is_empty())
+                .collect();
+            if accepted.is_empty() || accepted.len() > 50 {
+                errors.push(FieldError::new(
+                    "#/accepted_answers",
+                    "1 to 50 non-empty answers",
+                ));
+            }
+            json!({ "accepted": accepted, "case_sensitive": q.case_sensitive })
+        }
+        "numeric" => {
+            let tolerance = q.tolerance.unwrap_or(Decimal::ZERO);
+            if tolerance.is_sign_negative() {
+                errors.push(FieldError::new("#/tolerance", "must be 0 or more"));
+            }
+            match q.numeric_answer {
+                Some(v) => {
+                    json!({ "value": v.normalize().to_string(), "tolerance": tolerance.normalize().to_string() })
+                }
+                None => {
+                    errors.push(FieldError::new("#/numeric_answer", "the correct number"));
+                    json!({})
+                }
+            }
+        }
+        _ => json!({}),
+    };
+    if !is_choice(&q.kind) && (!q.options.is_empty() || !q.correct_options.is_empty()) {
+        errors.push(FieldError::new(
+            "#/options",
+            "only choice questions have options",
+        ));
+    }
+    if q.partial_credit && q.kind != "multiple_choice" {
+        errors.push(FieldError::new(
+            "#/partial_credit",
+            "only multiple-choice questions give partial credit",
+        ));
+    }
+    if errors.is_empty() {
+        Ok((options, key))
+    } else {
+        Err(errors)
+    }
+}
+
+fn decimal_of(v: &Value) -> Option<Decimal> {
+    match v {
+        Value::Number(n) => Decimal::from_str(&n.to_string())
+            .or_else(|_| Decimal::from_scientific(&n.to_string()))
+            .ok(),
+        Value::String(s) => Decimal::from_str(s.trim()).ok(),
+        _ => None,
+    }
+}
+
+/// Checks a learner's answer against the question's shape and returns it as stored.
+pub fn check_answer(
+    kind: &str,
+    options: &[OptionResponse],
+    answer: &Value,
+) -> Result<Value, String> {
+    let is_option = |id: &str| options.iter().any(|o| o.id == id);
+    match kind {
+        "single_choice" => match answer.as_str() {
+            Some(id) if is_option(id) => Ok(answer.clone()),
+            _ => Err("one of the question's option ids".into()),
+        },
+        "multiple_choice" => {
+            let ids: Option<Vec<&str>> = answer
+                .as_array()
+                .map(|a| a.iter().map(Value::as_str).collect::<Option<Vec<_>>>())
+                .unwrap_or(None);
+            match ids {
+                Some(ids)
+                    if ids.iter().all(|id| is_option(id))
+                        && ids.iter().enumerate().all(|(i, id)| !ids[..i].contains(id)) =>
+                {
+                    Ok(answer.clone())
+                }
+                _ => Err("a list of distinct option ids of the question".into()),
+            }
+        }
+        "true_false" => answer
+            .as_bool()
+            .map(Value::Bool)
+            .ok_or_else(|| "true or false".into()),
+        "short_answer" => match answer.as_str() {
+            Some(s) if s.chars().count() <= 1000 => Ok(answer.clone()),
+            _ => Err("text of at most 1000 characters".into()),
+        },
+        "numeric" => decimal_of(answer)
+            .map(|d| Value::String(d.normalize().to_string()))
+            .ok_or_else(|| "a number".into()),
+        "essay" => match answer.as_str() {
+            Some(s) if s.chars().count() <= 50_000 => Ok(answer.clone()),
+            _ => Err("text of at most 50000 characters".into()),
+        },
+        _ => match answer.as_str() {
+            Some(s)
+                if url::Url::parse(s).is_ok_and(|u| {
+                    matches!(u.scheme(), "https" | "http") && u.host().is_some()
+                }) =>
+            {
+                Ok(answer.clone())
+            }
+            _ => Err("the http(s) URL of the submitted file".into()),
+        },
+    }
+}
+
+fn normalize_text(s: &str, case_sensitive: bool) -> String {
+    let joined = s.split_whitespace().collect::<Vec<_>>().join(" ");
+    if case_sensitive {
+        joined
+    } else {
+        joined.to_lowercase()
+    }
+}
+
+/// Points earned by `answer` (`Value::Null` = unanswered), or `None` when a person grades it.
+pub fn grade(
+    kind: &str,
+    key: &Value,
+    partial_credit: bool,
+    points: Decimal,
+    answer: &Value,
+) -> Option<Decimal> {
+    if is_manual(kind) {
+        return if answer.is_null() {
+            Some(Decimal::ZERO)
+        } else {
+            None
+        };
+    }
+    if answer.is_null() {
+        return Some(Decimal::ZERO);
+    }
+    let full = |ok: bool| if ok { points } else { Decimal::ZERO };
+    let correct: Vec<&str> = key["correct"]
+        .as_array()
+        .map(|a| a.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    Some(match kind {
+        "single_choice" => full(answer.as_str().is_some_and(|a| correct.contains(&a))),
+        "multiple_choice" => {
+            let chosen: Vec<&str> = answer
+                .as_array()
+                .map(|a| a.iter().filter_map(Value::as_str).collect())
+                .unwrap_or_default();
+            let right = chosen.iter().filter(|c| correct.contains(c)).count() as i64;
+            let wrong = chosen.len() as i64 - right;
+            if partial_credit {
+                if correct.is_empty() {
+                    Decimal::ZERO
+                } else {
+                    (points * Decimal::from((right - wrong).max(0))
+                        / Decimal::from(correct.len() as i64))
+                    .round_dp(2)
+                }
+            } else {
+                full(wrong == 0 && right == correct.len() as i64)
+            }
+        }
+        "true_false" => {
+            full(answer.as_bool().is_some() && answer.as_bool() == key["value"].as_bool())
+        }
+        "short_answer" => {
+            let cs = key["case_sensitive"].as_bool().unwrap_or(false);
+            let given = normalize_text(answer.as_str().unwrap_or_default(), cs);
+            full(key["accepted"].as_array().is_some_and(|a| {
+                a.iter()
+                    .filter_map(Value::as_str)
+                    .any(|x| normalize_text(x, cs) == given)
+            }))
+        }
+        "numeric" => {
+            let value = decimal_of(&key["value"]);
+            let tolerance = decimal_of(&key["tolerance"]).unwrap_or(Decimal::ZERO);
+            full(match (decimal_of(answer), value) {
+                (Some(a), Some(v)) => (a - v).abs() <= tolerance,
+                _ => false,
+            })
+        }
+        _ => Decimal::ZERO,
+    })
+}
+
+/// The options in an attempt's order: shuffled by the attempt's seed, the same on every read.
+pub fn ordered_options(options: &[OptionResponse], seed: Option<i64>) -> Vec<OptionResponse> {
+    let mut out = options.to_vec();
+    if let Some(seed) = seed {
+        out.sort_by_cached_key(|o| Sha256::digest(format!("{seed}:{}", o.id).as_bytes()).to_vec());
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn q(kind: &str) -> QuestionRequest {
+        QuestionRequest {
+            kind: kind.into(),
+            prompt: "Q?".into(),
+            points: Some(Decimal::from(4)),
+            options: vec![],
+            correct_options: vec![],
+            correct: None,
+            accepted_answers: vec![],
+            case_sensitive: false,
+            numeric_answer: None,
+            tolerance: None,
+            partial_credit: false,
+            explanation: String::new(),
+            position: None,
+        }
+    }
+
+    #[test]
+    fn multiple_choice_partial_credit_subtracts_wrong_choices() {
+        let mut m = q("multiple_choice");
+        m.options = vec!["a".into(), "b".into(), "c".into(), "d".into()];
+        m.correct_options = vec![0, 2];
+        m.partial_credit = true;
+        let (opts, key) = build(&m).unwrap();
+        let id = |i: usize| Value::String(opts[i].id.clone());
+        let four = Decimal::from(4);
+        assert_eq!(
+            grade("multiple_choice", &key, true, four, &json!([id(0), id(2)])),
+            Some(four)
+        );
+        assert_eq!(
+            grade("multiple_choice", &key, true, four, &json!([id(0)])),
+            Some(Decimal::from(2))
+        );
+        assert_eq!(
+            grade("multiple_choice", &key, true, four, &json!([id(0), id(1)])),
+            Some(Decimal::ZERO)
+        );
+        assert_eq!(
+            grade("multiple_choice", &key, false, four, &json!([id(0)])),
+            Some(Decimal::ZERO)
+        );
+    }
+
+    #[test]
+    fn short_answer_and_numeric_rules() {
+        let mut s = q("short_answer");
+        s.accepted_answers = vec!["New  York".into()];
+        let (_, key) = build(&s).unwrap();
+        let p = Decimal::ONE;
+        assert_eq!(
+            grade("short_answer", &key, false, p, &json!("  new york ")),
+            Some(p)
+        );
+        let mut n = q("numeric");
+        n.numeric_answer = Some(Decimal::from_str("3.14").unwrap());
+        n.tolerance = Some(Decimal::from_str("0.01").unwrap());
+        let (_, key) = build(&n).unwrap();
+        assert_eq!(grade("numeric", &key, false, p, &json!(3.15)), Some(p));
+        assert_eq!(
+            grade("numeric", &key, false, p, &json!("3.16")),
+            Some(Decimal::ZERO)
+        );
+        assert_eq!(grade("essay", &json!({}), false, p, &json!("text")), None);
+        assert_eq!(
+            grade("essay", &json!({}), false, p, &Value::Null),
+            Some(Decimal::ZERO)
+        );
+    }
+
+    #[test]
+    fn bad_keys_are_refused() {
+        let mut s = q("single_choice");
+        s.options = vec!["a".into(), "b".into()];
+        s.correct_options = vec![0, 1];
+        assert!(build(&s).is_err());
+        assert!(build(&q("true_false")).is_err());
+        assert!(build(&q("riddle")).is_err());
+    }
+}

@@ -1,0 +1,38 @@
+//! `assessments`: quizzes, assignments, projects and final exams of a course, their questions
+//! (seven kinds, auto- or hand-graded), attempts, manual grading and the gradebook.
+//!
+//! Owns `assessments`, `questions`, `attempts` and `responses`. Rules: only the course's
+//! `course:update` holders author, only its `course:grade` holders grade and see the gradebook;
+//! learners must be enrolled to attempt, and see only their own attempts (404 otherwise);
+//! answer keys never leave the server before submission; questions are frozen once an attempt
+//! exists; the first pass pays AZR once (dedupe: learner + assessment), completes the lesson
+//! the assessment belongs to, and a `required_for_completion` assessment gates the course's
+//! completion. Saving answers is not audited (frequent); starting, submitting and grading are.
+
+pub mod attempts;
+pub mod dto;
+pub mod gradebook;
+pub mod keys;
+mod routes;
+pub mod seed;
+pub mod service; // TEMP-SEED-CHECK
+
+use utoipa_actix_web::service_config::ServiceConfig;
+
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(routes::list_course_assessments)
+        .service(routes::create_assessment)
+        .service(routes::get_assessment)
+        .service(routes::update_assessment)
+        .service(routes::add_question)
+        .service(routes::update_question)
+        .service(routes::delete_question)
+        .service(routes::start_attempt)
+        .service(routes::get_attempt)
+        .service(routes::save_responses)
+        .service(routes::submit_attempt)
+        .service(routes::list_submissions)
+        .service(routes::grade_response)
+        .service(routes::course_gradebook)
+        .service(routes::my_grades);
+}

@@ -1,0 +1,634 @@
+//! Request and response types of the LMS routes. Prices are decimal strings.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+// ---------------------------------------------------------------- categories and tags
+
+/// A category with its children, ordered by `position`.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct CategoryNode {
+    pub id: Uuid,
+    pub parent_id: Option<Uuid>,
+    #[schema(example = "Programming")]
+    pub name: String,
+    #[schema(example = "programming")]
+    pub slug: String,
+    pub description: String,
+    pub position: i32,
+    /// Published courses filed directly under this category.
+    pub course_count: i64,
+    #[schema(no_recursion)]
+    pub children: Vec<CategoryNode>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateCategoryRequest {
+    #[schema(example = "Programming")]
+    pub name: String,
+    /// Derived from the name when absent.
+    pub slug: Option<String>,
+    pub parent_id: Option<Uuid>,
+    #[serde(default)]
+    pub description: String,
+    /// Place among its siblings; at the end when absent.
+    pub position: Option<i32>,
+}
+
+/// Fields to change; `parent_id: null` moves it to the top level.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateCategoryRequest {
+    pub name: Option<String>,
+    pub description: Option<String>,
+    #[serde(default, deserialize_with = "crate::http::extract::double_option")]
+    #[schema(value_type = Option<Uuid>)]
+    pub parent_id: Option<Option<Uuid>>,
+    pub position: Option<i32>,
+}
+
+/// A tag and how many published courses carry it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TagResponse {
+    #[schema(example = "rust")]
+    pub name: String,
+    pub course_count: i64,
+}
+
+// ---------------------------------------------------------------- courses
+
+/// A price as given: a decimal string in the currency's scale; `"0"` is free.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PriceInput {
+    #[schema(example = "49.00")]
+    pub amount: String,
+    #[schema(example = "USD")]
+    pub currency: String,
+}
+
+/// A price; free courses have amount `"0"`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Price {
+    #[schema(value_type = String, example = "49.00")]
+    pub amount: Decimal,
+    #[schema(example = "USD")]
+    pub currency: String,
+}
+
+/// A teacher of a course.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct InstructorResponse {
+    pub user_id: Uuid,
+    pub display_name: String,
+    /// `owner`, `instructor` or `assistant`.
+    pub role: String,
+}
+
+/// A category a course is filed under.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct CategoryRef {
+    pub id: Uuid,
+    pub name: String,
+    pub slug: String,
+}
+
+/// A course as listed in the catalog.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct CourseSummary {
+    pub id: Uuid,
+    #[schema(example = "Rust for Web Services")]
+    pub title: String,
+    pub slug: String,
+    pub summary: String,
+    /// `beginner`, `intermediate`, `advanced` or `expert`.
+    pub level: String,
+    #[schema(example = "en")]
+    pub language: String,
+    /// `draft`, `under_review`, `published` or `archived`.
+    pub status: String,
+    pub organization_id: Option<Uuid>,
+    pub cover_image_url: Option<String>,
+    #[schema(value_type = Option<String>, example = "12.5")]
+    pub estimated_hours: Option<Decimal>,
+    pub price: Price,
+    pub is_free: bool,
+    pub tags: Vec<String>,
+    pub categories: Vec<CategoryRef>,
+    pub instructors: Vec<InstructorResponse>,
+    /// Average of the ratings, two decimals; null without reviews.
+    #[schema(value_type = Option<String>, example = "4.50")]
+    pub rating_average: Option<Decimal>,
+    pub rating_count: i32,
+    pub enrollment_count: i32,
+    pub published_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A lesson in a course outline (no content).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct LessonOutline {
+    pub id: Uuid,
+    pub title: String,
+    /// `text`, `video`, `audio`, `interactive`, `quiz` or `assignment`.
+    pub kind: String,
+    pub duration_minutes: i32,
+    pub preview: bool,
+    pub required: bool,
+    pub position: i32,
+}
+
+/// A module with its lessons, in order.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ModuleResponse {
+    pub id: Uuid,
+    pub course_id: Uuid,
+    pub title: String,
+    pub description: String,
+    pub position: i32,
+    pub lessons: Vec<LessonOutline>,
+}
+
+/// A prerequisite course.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct CourseRef {
+    pub id: Uuid,
+    pub title: String,
+    pub slug: String,
+}
+
+/// A course with its description, outline and prerequisites.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CourseDetail {
+    #[serde(flatten)]
+    pub course: CourseSummary,
+    pub description: String,
+    /// AZR paid once on completion.
+    #[schema(value_type = String, example = "10")]
+    pub completion_reward: Decimal,
+    pub prerequisites: Vec<CourseRef>,
+    pub modules: Vec<ModuleResponse>,
+    pub submitted_at: Option<DateTime<Utc>>,
+    pub archived_at: Option<DateTime<Utc>>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateCourseRequest {
+    #[schema(example = "Rust for Web Services")]
+    pub title: String,
+    /// Derived from the title when absent.
+    pub slug: Option<String>,
+    #[serde(default)]
+    pub summary: String,
+    #[serde(default)]
+    pub description: String,
+    /// Default `beginner`.
+    pub level: Option<String>,
+    /// Default `en`.
+    pub language: Option<String>,
+    /// Courses of an organization need `course:create` there.
+    pub organization_id: Option<Uuid>,
+    pub cover_image_url: Option<String>,
+    #[schema(value_type = Option<String>, example = "12.5")]
+    pub estimated_hours: Option<Decimal>,
+    /// Absent or zero: free.
+    pub price: Option<PriceInput>,
+    /// AZR on completion (decimal string); the platform default when absent.
+    #[schema(example = "25")]
+    pub completion_reward: Option<String>,
+    #[serde(default)]
+    pub category_ids: Vec<Uuid>,
+    #[serde(default)]
+    pub tags: Vec<String>,
+}
+
+/// Fields to change; absent fields stay, `null` clears the optional ones.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateCourseRequest {
+    pub title: Option<String>,
+    pub slug: Option<String>,
+    pub summary: Option<String>,
+    pub description: Option<String>,
+    pub level: Option<String>,
+    pub language: Option<String>,
+    #[serde(default, deserialize_with = "crate::http::extract::double_option")]
+    #[schema(value_type = Option<String>)]
+    pub cover_image_url: Option<Option<String>>,
+    #[serde(default, deserialize_with = "crate::http::extract::double_option")]
+    #[schema(value_type = Option<String>)]
+    pub estimated_hours: Option<Option<Decimal>>,
+    pub price: Option<PriceInput>,
+    #[serde(default, deserialize_with = "crate::http::extract::double_option")]
+    #[schema(value_type = Option<String>)]
+    pub completion_reward: Option<Option<String>>,
+    pub category_ids: Option<Vec<Uuid>>,
+    pub tags: Option<Vec<String>>,
+}
+
+/// Filters and order of `GET /courses`.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListCoursesQuery {
+    /// Full-text search over title, tags, summary and description.
+    pub q: Option<String>,
+    /// Category id; courses in its descendants match too.
+    pub category: Option<Uuid>,
+    pub level: Option<String>,
+    pub tag: Option<String>,
+    pub language: Option<String>,
+    /// `free` or `paid`.
+    pub price: Option<String>,
+    pub organization_id: Option<Uuid>,
+    pub instructor_id: Option<Uuid>,
+    /// `relevance` (default with `q`), `newest` (default), `rating`, `popularity`, `title`.
+    pub sort: Option<String>,
+    pub page: Option<u64>,
+    pub per_page: Option<u64>,
+}
+
+/// Filters of `GET /me/teaching`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct TeachingQuery {
+    /// Only courses in this status.
+    pub status: Option<String>,
+    pub page: Option<u64>,
+    pub per_page: Option<u64>,
+}
+
+/// Add a co-instructor or assistant (owners, or `course:publish` in the course's scope).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AddInstructorRequest {
+    pub user_id: Uuid,
+    /// `instructor` (default) or `assistant`.
+    pub role: Option<String>,
+}
+
+/// Require another course to be completed first.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AddPrerequisiteRequest {
+    pub prerequisite_id: Uuid,
+}
+
+// ---------------------------------------------------------------- modules and lessons
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateModuleRequest {
+    #[schema(example = "Getting started")]
+    pub title: String,
+    #[serde(default)]
+    pub description: String,
+    /// 0-based place; at the end when absent. Later modules move down.
+    pub position: Option<i32>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateModuleRequest {
+    pub title: Option<String>,
+    pub description: Option<String>,
+    /// Moves the module; the others close up around it.
+    pub position: Option<i32>,
+}
+
+/// The complete new order: every id of the parent exactly once.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReorderRequest {
+    pub ids: Vec<Uuid>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateLessonRequest {
+    #[schema(example = "Ownership and borrowing")]
+    pub title: String,
+    /// `text`, `video`, `audio`, `interactive`, `quiz` or `assignment`.
+    pub kind: String,
+    #[serde(default)]
+    pub content: String,
+    pub media_url: Option<String>,
+    #[serde(default)]
+    pub duration_minutes: i32,
+    /// Readable without enrolling.
+    #[serde(default)]
+    pub preview: bool,
+    /// Counts towards completion (default true).
+    pub required: Option<bool>,
+    pub position: Option<i32>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateLessonRequest {
+    pub title: Option<String>,
+    pub kind: Option<String>,
+    pub content: Option<String>,
+    #[serde(default, deserialize_with = "crate::http::extract::double_option")]
+    #[schema(value_type = Option<String>)]
+    pub media_url: Option<Option<String>>,
+    pub duration_minutes: Option<i32>,
+    pub preview: Option<bool>,
+    pub required: Option<bool>,
+    pub position: Option<i32>,
+}
+
+/// A lesson with its content.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LessonResponse {
+    pub id: Uuid,
+    pub course_id: Uuid,
+    pub module_id: Uuid,
+    pub title: String,
+    pub kind: String,
+    pub content: String,
+    pub media_url: Option<String>,
+    pub duration_minutes: i32,
+    pub preview: bool,
+    pub required: bool,
+    pub position: i32,
+    /// Whether the caller bookmarked it.
+    pub bookmarked: bool,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+// ---------------------------------------------------------------- enrollments and progress
+
+/// An enrollment of the caller (or, for instructors, of a learner).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct EnrollmentResponse {
+    pub id: Uuid,
+    pub user_id: Uuid,
+    pub course_id: Uuid,
+    pub course_title: String,
+    /// `active`, `completed` or `dropped`.
+    pub status: String,
+    #[schema(value_type = String, example = "62.50")]
+    pub progress_percent: Decimal,
+    /// What was paid; `"0"` for free courses.
+    pub price: Price,
+    pub payment_id: Option<Uuid>,
+    pub refund_id: Option<Uuid>,
+    pub learning_path_id: Option<Uuid>,
+    pub enrolled_at: DateTime<Utc>,
+    pub completed_at: Option<DateTime<Utc>>,
+    pub dropped_at: Option<DateTime<Utc>>,
+    pub last_activity_at: Option<DateTime<Utc>>,
+}
+
+/// Filters of `GET /me/enrollments`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct MyEnrollmentsQuery {
+    /// `active`, `completed` or `dropped`.
+    pub status: Option<String>,
+    pub page: Option<u64>,
+    pub per_page: Option<u64>,
+}
+
+/// Record progress on a lesson. Time spent and position only grow; completed stays completed.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProgressRequest {
+    /// `started` or `completed`.
+    pub status: String,
+    /// Total seconds spent on the lesson so far.
+    #[serde(default)]
+    pub time_spent_seconds: i32,
+    /// Where the learner is in the media (seconds).
+    #[serde(default)]
+    pub last_position_seconds: i32,
+}
+
+/// A learner's progress on one lesson.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct LessonProgressResponse {
+    pub lesson_id: Uuid,
+    pub status: String,
+    pub time_spent_seconds: i32,
+    pub last_position_seconds: i32,
+    pub started_at: DateTime<Utc>,
+    pub completed_at: Option<DateTime<Utc>>,
+}
+
+/// Answer of `PUT /lessons/{id}/progress`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ProgressResponse {
+    pub lesson: LessonProgressResponse,
+    pub enrollment: EnrollmentResponse,
+    /// True on the one request that completed the course.
+    pub course_completed: bool,
+    /// The AZR reward paid by this request, if any.
+    #[schema(value_type = Option<String>)]
+    pub reward: Option<Decimal>,
+}
+
+/// The caller's progress in a course.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CourseProgressResponse {
+    pub enrollment: EnrollmentResponse,
+    pub completed_lessons: i64,
+    pub required_lessons: i64,
+    pub lessons: Vec<LessonProgressResponse>,
+}
+
+/// Optional note with a bookmark.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BookmarkRequest {
+    #[serde(default)]
+    pub note: String,
+}
+
+/// A bookmarked lesson.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BookmarkResponse {
+    pub lesson_id: Uuid,
+    pub lesson_title: String,
+    pub course_id: Uuid,
+    pub course_title: String,
+    pub note: String,
+    pub created_at: DateTime<Utc>,
+}
+
+// ---------------------------------------------------------------- reviews
+
+/// Rate a course (enrolled learners; a second post edits your review).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReviewRequest {
+    /// 1 to 5.
+    pub rating: i32,
+    #[serde(default)]
+    pub body: String,
+}
+
+/// An instructor's answer to a review.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReviewReplyRequest {
+    pub reply: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReviewResponse {
+    pub id: Uuid,
+    pub course_id: Uuid,
+    pub user_id: Uuid,
+    pub author_name: String,
+    pub rating: i16,
+    pub body: String,
+    pub reply: Option<String>,
+    pub replied_by: Option<Uuid>,
+    pub replied_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// Paging of `GET /courses/{id}/reviews`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ReviewsQuery {
+    pub page: Option<u64>,
+    pub per_page: Option<u64>,
+}
+
+// ---------------------------------------------------------------- analytics
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DailyCount {
+    pub day: NaiveDate,
+    pub enrollments: i64,
+}
+
+/// Share of enrolled learners who reached a lesson (any progress on it).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LessonReach {
+    pub lesson_id: Uuid,
+    pub title: String,
+    pub module_position: i32,
+    pub position: i32,
+    pub learners: i64,
+    #[schema(value_type = String, example = "0.75")]
+    pub reached_share: Decimal,
+}
+
+/// Money taken by the course, net of refunds, per currency.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Revenue {
+    pub currency: String,
+    #[schema(value_type = String)]
+    pub gross: Decimal,
+    #[schema(value_type = String)]
+    pub refunded: Decimal,
+    #[schema(value_type = String)]
+    pub net: Decimal,
+}
+
+/// Course analytics for its instructors and admins.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CourseAnalytics {
+    pub course_id: Uuid,
+    pub enrollments_total: i64,
+    pub active: i64,
+    pub completed: i64,
+    pub dropped: i64,
+    /// Completed / (active + completed).
+    #[schema(value_type = String, example = "0.25")]
+    pub completion_rate: Decimal,
+    #[schema(value_type = String, example = "41.20")]
+    pub average_progress: Decimal,
+    #[schema(value_type = Option<String>)]
+    pub average_rating: Option<Decimal>,
+    pub rating_count: i32,
+    /// New enrollments per day over the window.
+    pub enrollments_over_time: Vec<DailyCount>,
+    pub lesson_reach: Vec<LessonReach>,
+    pub revenue: Vec<Revenue>,
+}
+
+/// Window of `GET /courses/{id}/analytics`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AnalyticsQuery {
+    /// Days of enrollments over time (1 to 365, default 30).
+    pub days: Option<i64>,
+}
+
+// ---------------------------------------------------------------- learning paths
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PathCourseInput {
+    pub course_id: Uuid,
+    /// Default true.
+    pub required: Option<bool>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreatePathRequest {
+    #[schema(example = "Full-stack developer")]
+    pub title: String,
+    pub slug: Option<String>,
+    #[serde(default)]
+    pub description: String,
+    pub organization_id: Option<Uuid>,
+    /// In order; published courses only.
+    pub courses: Vec<PathCourseInput>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PathCourse {
+    pub course_id: Uuid,
+    pub title: String,
+    pub slug: String,
+    pub position: i32,
+    pub required: bool,
+    /// The caller's enrollment status in it, if any.
+    pub enrollment_status: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PathResponse {
+    pub id: Uuid,
+    pub title: String,
+    pub slug: String,
+    pub description: String,
+    pub organization_id: Option<Uuid>,
+    pub created_by: Uuid,
+    pub courses: Vec<PathCourse>,
+    /// Whether the caller is enrolled in the path.
+    pub enrolled: bool,
+    /// Completed required courses over required courses, for the caller.
+    #[schema(value_type = String, example = "50.00")]
+    pub progress_percent: Decimal,
+    pub created_at: DateTime<Utc>,
+}
+
+/// Paging of `GET /learning-paths`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PathsQuery {
+    pub page: Option<u64>,
+    pub per_page: Option<u64>,
+}
+
+/// Answer of `POST /learning-paths/{id}/enroll`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PathEnrollResponse {
+    pub path: PathResponse,
+    /// Course enrollments made by this call.
+    pub enrollments: Vec<EnrollmentResponse>,
+}

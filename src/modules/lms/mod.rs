@@ -1,0 +1,68 @@
+//! `lms`: the catalog and learning. Categories (a tree) and tags; courses with their status
+//! workflow (draft -> under_review -> published -> archived), instructors, prerequisites (no
+//! cycles), modules and lessons in gap-free order; enrollments (paid through the wallet in the
+//! same transaction), lesson progress, completion (exactly once, rewarded once, announced as a
+//! domain event), bookmarks, reviews, analytics and learning paths.
+//!
+//! Owns `categories`, `tags`, `courses`, `course_*`, `lessons`, `enrollments`,
+//! `lesson_progress`, `lesson_bookmarks`, `learning_path*` and `domain_events`' course events.
+//! Rules: drafts are visible to their staff only (404 for others); editing needs
+//! `course:update` in the course's scope (its `course_instructor`s, organization admins,
+//! admins); publishing needs `course:publish`; every state change is audited in its
+//! transaction. Lesson position pings and bookmarks are not audited (personal, frequent).
+
+pub mod catalog;
+pub mod community;
+pub mod dto;
+pub mod learning;
+pub mod paths;
+mod routes;
+pub mod seed;
+pub mod structure;
+
+use utoipa_actix_web::service_config::ServiceConfig;
+
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(routes::list_categories)
+        .service(routes::create_category)
+        .service(routes::update_category)
+        .service(routes::list_tags)
+        .service(routes::list_courses)
+        .service(routes::create_course)
+        .service(routes::get_course)
+        .service(routes::update_course)
+        .service(routes::delete_course)
+        .service(routes::submit_course)
+        .service(routes::publish_course)
+        .service(routes::archive_course)
+        .service(routes::add_instructor)
+        .service(routes::remove_instructor)
+        .service(routes::add_prerequisite)
+        .service(routes::remove_prerequisite)
+        .service(routes::my_teaching)
+        .service(routes::create_module)
+        .service(routes::reorder_modules)
+        .service(routes::update_module)
+        .service(routes::delete_module)
+        .service(routes::create_lesson)
+        .service(routes::reorder_lessons)
+        .service(routes::get_lesson)
+        .service(routes::update_lesson)
+        .service(routes::delete_lesson)
+        .service(routes::enroll)
+        .service(routes::my_enrollments)
+        .service(routes::drop_enrollment)
+        .service(routes::record_progress)
+        .service(routes::course_progress)
+        .service(routes::put_bookmark)
+        .service(routes::delete_bookmark)
+        .service(routes::my_bookmarks)
+        .service(routes::list_reviews)
+        .service(routes::post_review)
+        .service(routes::reply_review)
+        .service(routes::course_analytics)
+        .service(routes::list_paths)
+        .service(routes::create_path)
+        .service(routes::get_path)
+        .service(routes::enroll_path);
+}

@@ -1,0 +1,708 @@
+//! Course structure: modules and lessons, kept in gap-free order (`position` 0..n-1 within the
+//! parent). Every edit locks the course row, so concurrent edits of one course serialise;
+//! positions are unique per parent, checked at the end of each statement, so a move or a
+//! reorder is one UPDATE.
+
+use sea_orm::{ConnectionTrait, DatabaseTransaction, TransactionTrait};
+use serde_json::json;
+use uuid::Uuid;
+
+use super::catalog::{self, CourseRow, course_for, lock_course, outline, visible_course};
+use super::dto::{
+    CreateLessonRequest, CreateModuleRequest, LessonResponse, ModuleResponse, ReorderRequest,
+    UpdateLessonRequest, UpdateModuleRequest,
+};
+use super::learning;
+use crate::db;
+use crate::http::auth::{AuthUser, ClientInfo};
+use crate::http::error::{AppError, AppResult, FieldError};
+use crate::modules::audit::{self, AuditEvent};
+use crate::state::AppState;
+
+pub const LESSON_KINDS: [&str; 6] = ["text", "video", "audio", "interactive", "quiz", "assignment"];
+
+/// Which table a position edit is about.
+#[derive(Clone, Copy)]
+enum Siblings {
+    Modules,
+    Lessons,
+}
+
+impl Siblings {
+    fn table(self) -> &'static str {
+        match self {
+            Siblings::Modules => "course_modules",
+            Siblings::Lessons => "lessons",
+        }
+    }
+    fn parent(self) -> &'static str {
+        match self {
+            Siblings::Modules => "course_id",
+            Siblings::Lessons => "module_id",
+        }
+    }
+}
+
+async fn sibling_count(txn: &DatabaseTransaction, s: Siblings, parent: Uuid) -> AppResult<i32> {
+    let n: i64 = db::one(
+        txn,
+        format!(
+            "SELECT count(*) AS n FROM {} WHERE {} = $1",
+            s.table(),
+            s.parent()
+        ),
+        [parent.into()],
+    )
+    .await?
+    .map(|r| r.try_get("", "n"))
+    .transpose()?
+    .unwrap_or(0);
+    Ok(n as i32)
+}
+
+fn position_error(max: i32) -> AppError {
+    AppError::validation(vec![FieldError::new(
+        "#/position",
+        format!("must be between 0 and {max}"),
+    )])
+}
+
+/// Opens a gap at `at` for a new row (or checks `at` is within 0..=count).
+async fn make_room(
+    txn: &DatabaseTransaction,
+    s: Siblings,
+    parent: Uuid,
+    at: Option<i32>,
+) -> AppResult<i32> {
+    let count = sibling_count(txn, s, parent).await?;
+    let at = at.unwrap_or(count);
+    if !(0..=count).contains(&at) {
+        return Err(position_error(count));
+    }
+    db::exec(
+        txn,
+        format!(
+            "UPDATE {} SET position = position + 1 WHERE {} = $1 AND position >= $2",
+            s.table(),
+            s.parent()
+        ),
+        [parent.into(), at.into()],
+    )
+    .await?;
+    Ok(at)
+}
+
+/// Moves row `id` from `from` to `to` among its siblings, in one statement.
+async fn move_to(
+    txn: &DatabaseTransaction,
+    s: Siblings,
+    parent: Uuid,
+    id: Uuid,
+    from: i32,
+    to: i32,
+) -> AppResult<()> {
+    let count = sibling_count(txn, s, parent).await?;
+    if !(0..count).contains(&to) {
+        return Err(position_error(count - 1));
+    }
+    if from == to {
+        return Ok(());
+    }
+    let (lo, hi, delta) = if to < from {
+        (to, from - 1, 1)
+    } else {
+        (from + 1, to, -1)
+    };
+    db::exec(
+        txn,
+        format!(
+            "UPDATE {} SET position = CASE WHEN id = $2 THEN $3 ELSE position + $6 END \
+             WHERE {} = $1 AND (id = $2 OR position BETWEEN $4 AND $5)",
+            s.table(),
+            s.parent()
+        ),
+        [
+            parent.into(),
+            id.into(),
+            to.into(),
+            lo.into(),
+            hi.into(),
+            delta.into(),
+        ],
+    )
+    .await?;
+    Ok(())
+}
+
+/// Closes the gap a removed row left at `at`.
+async fn close_gap(txn: &DatabaseTransaction, s: Siblings, parent: Uuid, at: i32) -> AppResult<()> {
+    db::exec(
+        txn,
+        format!(
+            "UPDATE {} SET position = position - 1 WHERE {} = $1 AND position > $2",
+            s.table(),
+            s.parent()
+        ),
+        [parent.into(), at.into()],
+    )
+    .await?;
+    Ok(())
+}
+
+/// Sets the order of all rows of a parent: `ids` must hold each of them exactly once.
+async fn reorder(
+    txn: &DatabaseTransaction,
+    s: Siblings,
+    parent: Uuid,
+    ids: &[Uuid],
+) -> AppResult<()> {
+    let current: Vec<Uuid> = db::all(
+        txn,
+        format!("SELECT id FROM {} WHERE {} = $1", s.table(), s.parent()),
+        [parent.into()],
+    )
+    .await?
+    .iter()
+    .map(|r| r.try_get("", "id"))
+    .collect::<Result<_, _>>()?;
+    let mut errors = Vec::new();
+    for (i, id) in ids.iter().enumerate() {
+        if !current.contains(id) {
+            errors.push(FieldError::new(format!("#/ids/{i}"), "not one of this parent's items"));
+        } else if ids[..i].contains(id) {
+            errors.push(FieldError::new(format!("#/ids/{i}"), "listed twice"));
+        }
+    }
+    let missing = current.iter().filter(|id| !ids.contains(id)).count();
+    if missing > 0 {
+        errors.push(FieldError::new(
+            "#/ids",
+            format!("{missing} item(s) missing: list every item exactly once"),
+        ));
+    }
+    if !errors.is_empty() {
+        return Err(AppError::unprocessable(
+            "invalid_order",
+            "the new order must list every item exactly once",
+        )
+        .with_errors(errors));
+    }
+    let list = ids.iter().map(Uuid::to_string).collect::<Vec<_>>().join(",");
+    db::exec(
+        txn,
+        format!(
+            "UPDATE {t} x SET position = v.pos - 1, updated_at = now() \
+             FROM unnest(string_to_array($2, ',')::uuid[]) WITH ORDINALITY AS v(id, pos) \
+             WHERE x.id = v.id AND x.{p} = $1",
+            t = s.table(),
+            p = s.parent()
+        ),
+        [parent.into(), list.into()],
+    )
+    .await?;
+    Ok(())
+}
+
+// ------------------------------------------------------------------ modules
+
+struct ModuleRow {
+    course_id: Uuid,
+    position: i32,
+}
+
+async fn module_row(db: &impl ConnectionTrait, id: Uuid) -> AppResult<ModuleRow> {
+    let r = db::one(
+        db,
+        "SELECT course_id, position FROM course_modules WHERE id = $1",
+        [id.into()],
+    )
+    .await?
+    .ok_or_else(|| AppError::not_found("module"))?;
+    Ok(ModuleRow {
+        course_id: r.try_get("", "course_id")?,
+        position: r.try_get("", "position")?,
+    })
+}
+
+async fn module_response(db: &impl ConnectionTrait, course: Uuid, id: Uuid) -> AppResult<ModuleResponse> {
+    outline(db, course)
+        .await?
+        .into_iter()
+        .find(|m| m.id == id)
+        .ok_or_else(|| AppError::not_found("module"))
+}
+
+fn check_title(title: &str, errors: &mut Vec<FieldError>) {
+    if title.trim().is_empty() || title.trim().chars().count() > 200 {
+        errors.push(FieldError::new("#/title", "must be 1 to 200 characters"));
+    }
+}
+
+pub async fn create_module(
+    state: &AppState,
+    user: &AuthUser,
+    client: &ClientInfo,
+    course_id: Uuid,
+    req: CreateModuleRequest,
+) -> AppResult<ModuleResponse> {
+    course_for(state, user, course_id, "course:update").await?;
+    let mut errors = Vec::new();
+    check_title(&req.title, &mut errors);
+    if !errors.is_empty() {
+        return Err(AppError::validation(errors));
+    }
+    let txn = state.db.begin().await?;
+    lock_course(&txn, course_id).await?;
+    let position = make_room(&txn, Siblings::Modules, course_id, req.position).await?;
+    let id = Uuid::now_v7();
+    db::exec(
+        &txn,
+        "INSERT INTO course_modules (id, course_id, title, description, position) VALUES ($1, $2, $3, $4, $5)",
+        [
+            id.into(),
+            course_id.into(),
+            req.title.trim().to_owned().into(),
+            req.description.trim().to_owned().into(),
+            position.into(),
+        ],
+    )
+    .await?;
+    touch(&txn, course_id).await?;
+    audit::record(
+        &txn,
+        AuditEvent::new(Some(user.id), "course.module_create", "course_module", Some(id.to_string()))
+            .details(json!({"course_id": course_id, "title": req.title.trim(), "position": position})),
+        client,
+    )
+    .await?;
+    let module = module_response(&txn, course_id, id).await?;
+    txn.commit().await?;
+    Ok(module)
+}
+
+pub async fn update_module(
+    state: &AppState,
+    user: &AuthUser,
+    client: &ClientInfo,
+    id: Uuid,
+    req: UpdateModuleRequest,
+) -> AppResult<ModuleResponse> {
+    let m = module_row(&state.db, id).await?;
+    course_for(state, user, m.course_id, "course:update").await?;
+    let mut errors = Vec::new();
+    if let Some(t) = &req.title {
+        check_title(t, &mut errors);
+    }
+    if !errors.is_empty() {
+        return Err(AppError::validation(errors));
+    }
+    let txn = state.db.begin().await?;
+    lock_course(&txn, m.course_id).await?;
+    let m = module_row(&txn, id).await?;
+    if let Some(to) = req.position {
+        move_to(&txn, Siblings::Modules, m.course_id, id, m.position, to).await?;
+    }
+    db::exec(
+        &txn,
+        "UPDATE course_modules SET title = coalesce($2, title), description = coalesce($3, description), \
+         updated_at = now() WHERE id = $1",
+        [
+            id.into(),
+            req.title.as_ref().map(|t| t.trim().to_owned()).into(),
+            req.description.clone().into(),
+        ],
+    )
+    .await?;
+    touch(&txn, m.course_id).await?;
+    audit::record(
+        &txn,
+        AuditEvent::new(Some(user.id), "course.module_update", "course_module", Some(id.to_string()))
+            .details(json!({"course_id": m.course_id, "title": req.title, "position": req.position})),
+        client,
+    )
+    .await?;
+    let module = module_response(&txn, m.course_id, id).await?;
+    txn.commit().await?;
+    Ok(module)
+}
+
+pub async fn delete_module(
+    state: &AppState,
+    user: &AuthUser,
+    client: &ClientInfo,
+    id: Uuid,
+) -> AppResult<()> {
+    let m = module_row(&state.db, id).await?;
+    course_for(state, user, m.course_id, "course:update").await?;
+    let txn = state.db.begin().await?;
+    lock_course(&txn, m.course_id).await?;
+    let m = module_row(&txn, id).await?;
+    db::exec(&txn, "DELETE FROM course_modules WHERE id = $1", [id.into()]).await?;
+    close_gap(&txn, Siblings::Modules, m.course_id, m.position).await?;
+    learning::recompute_progress(&txn, m.course_id).await?;
+    touch(&txn, m.course_id).await?;
+    audit::record(
+        &txn,
+        AuditEvent::new(Some(user.id), "course.module_delete", "course_module", Some(id.to_string()))
+            .details(json!({"course_id": m.course_id})),
+        client,
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+pub async fn reorder_modules(
+    state: &AppState,
+    user: &AuthUser,
+    client: &ClientInfo,
+    course_id: Uuid,
+    req: ReorderRequest,
+) -> AppResult<Vec<ModuleResponse>> {
+    course_for(state, user, course_id, "course:update").await?;
+    let txn = state.db.begin().await?;
+    lock_course(&txn, course_id).await?;
+    reorder(&txn, Siblings::Modules, course_id, &req.ids).await?;
+    touch(&txn, course_id).await?;
+    audit::record(
+        &txn,
+        AuditEvent::new(Some(user.id), "course.module_reorder", "course", Some(course_id.to_string()))
+            .details(json!({"ids": req.ids})),
+        client,
+    )
+    .await?;
+    let modules = outline(&txn, course_id).await?;
+    txn.commit().await?;
+    Ok(modules)
+}
+
+// ------------------------------------------------------------------ lessons
+
+const LESSON_COLUMNS: &str = "l.id, l.course_id, l.module_id, l.title, l.kind, l.content, l.media_url, \
+    l.duration_minutes, l.preview, l.required, l.position, l.created_at, l.updated_at";
+
+/// Where a lesson sits.
+pub struct LessonRow {
+    pub id: Uuid,
+    pub course_id: Uuid,
+    pub module_id: Uuid,
+    pub title: String,
+    pub position: i32,
+    pub preview: bool,
+}
+
+pub async fn lesson_row(db: &impl ConnectionTrait, id: Uuid) -> AppResult<LessonRow> {
+    let r = db::one(
+        db,
+        "SELECT id, course_id, module_id, title, position, preview FROM lessons WHERE id = $1",
+        [id.into()],
+    )
+    .await?
+    .ok_or_else(|| AppError::not_found("lesson"))?;
+    Ok(LessonRow {
+        id: r.try_get("", "id")?,
+        course_id: r.try_get("", "course_id")?,
+        module_id: r.try_get("", "module_id")?,
+        title: r.try_get("", "title")?,
+        position: r.try_get("", "position")?,
+        preview: r.try_get("", "preview")?,
+    })
+}
+
+async fn lesson_response(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+    viewer: Option<Uuid>,
+) -> AppResult<LessonResponse> {
+    let r = db::one(
+        db,
+        format!(
+            "SELECT {LESSON_COLUMNS}, EXISTS (SELECT 1 FROM lesson_bookmarks b WHERE b.lesson_id = l.id AND b.user_id = $2) AS bookmarked \
+             FROM lessons l WHERE l.id = $1"
+        ),
+        [id.into(), viewer.into()],
+    )
+    .await?
+    .ok_or_else(|| AppError::not_found("lesson"))?;
+    Ok(LessonResponse {
+        id: r.try_get("", "id")?,
+        course_id: r.try_get("", "course_id")?,
+        module_id: r.try_get("", "module_id")?,
+        title: r.try_get("", "title")?,
+        kind: r.try_get("", "kind")?,
+        content: r.try_get("", "content")?,
+        media_url: r.try_get("", "media_url")?,
+        duration_minutes: r.try_get("", "duration_minutes")?,
+        preview: r.try_get("", "preview")?,
+        required: r.try_get("", "required")?,
+        position: r.try_get("", "position")?,
+        bookmarked: r.try_get("", "bookmarked")?,
+        created_at: r.try_get("", "created_at")?,
+        updated_at: r.try_get("", "updated_at")?,
+    })
+}
+
+fn check_lesson(
+    title: Option<&str>,
+    kind: Option<&str>,
+    content: Option<&str>,
+    media_url: Option<&str>,
+    duration: Option<i32>,
+    errors: &mut Vec<FieldError>,
+) {
+    if let Some(t) = title {
+        check_title(t, errors);
+    }
+    if let Some(kind) = kind
+        && !LESSON_KINDS.contains(&kind)
+    {
+        errors.push(FieldError::new(
+            "#/kind",
+            "one of text, video, audio, interactive, quiz, assignment",
+        ));
+    }
+    if let Some(url) = media_url
+        && !url::Url::parse(url)
+            .is_ok_and(|u| matches!(u.scheme(), "https" | "http") && u.host().is_some())
+    {
+        errors.push(FieldError::new("#/media_url", "must be an http(s) URL"));
+    }
+    if content.is_some_and(|c| c.len() > 200_000) {
+        errors.push(FieldError::new("#/content", "at most 200000 bytes"));
+    }
+    if duration.is_some_and(|d| !(0..=100_000).contains(&d)) {
+        errors.push(FieldError::new("#/duration_minutes", "0 to 100000"));
+    }
+}
+
+/// Text-like lessons need content or media; quiz and assignment lessons may point elsewhere.
+fn check_has_material(kind: &str, content: &str, media_url: Option<&str>) -> AppResult<()> {
+    if matches!(kind, "quiz" | "assignment") || !content.trim().is_empty() || media_url.is_some() {
+        return Ok(());
+    }
+    Err(AppError::validation(vec![FieldError::new(
+        "#/content",
+        "give the lesson content or a media_url",
+    )]))
+}
+
+pub async fn create_lesson(
+    state: &AppState,
+    user: &AuthUser,
+    client: &ClientInfo,
+    module_id: Uuid,
+    req: CreateLessonRequest,
+) -> AppResult<LessonResponse> {
+    let m = module_row(&state.db, module_id).await?;
+    course_for(state, user, m.course_id, "course:update").await?;
+    let mut errors = Vec::new();
+    check_lesson(
+        Some(&req.title),
+        Some(&req.kind),
+        Some(&req.content),
+        req.media_url.as_deref(),
+        Some(req.duration_minutes),
+        &mut errors,
+    );
+    if !errors.is_empty() {
+        return Err(AppError::validation(errors));
+    }
+    check_has_material(&req.kind, &req.content, req.media_url.as_deref())?;
+    let txn = state.db.begin().await?;
+    lock_course(&txn, m.course_id).await?;
+    module_row(&txn, module_id).await?;
+    let position = make_room(&txn, Siblings::Lessons, module_id, req.position).await?;
+    let id = Uuid::now_v7();
+    db::exec(
+        &txn,
+        "INSERT INTO lessons (id, module_id, course_id, title, kind, content, media_url, duration_minutes, preview, required, position) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+        [
+            id.into(),
+            module_id.into(),
+            m.course_id.into(),
+            req.title.trim().to_owned().into(),
+            req.kind.clone().into(),
+            req.content.clone().into(),
+            req.media_url.clone().into(),
+            req.duration_minutes.into(),
+            req.preview.into(),
+            req.required.unwrap_or(true).into(),
+            position.into(),
+        ],
+    )
+    .await?;
+    learning::recompute_progress(&txn, m.course_id).await?;
+    touch(&txn, m.course_id).await?;
+    audit::record(
+        &txn,
+        AuditEvent::new(Some(user.id), "course.lesson_create", "lesson", Some(id.to_string()))
+            .details(json!({"course_id": m.course_id, "module_id": module_id, "kind": req.kind, "position": position})),
+        client,
+    )
+    .await?;
+    let lesson = lesson_response(&txn, id, Some(user.id)).await?;
+    txn.commit().await?;
+    Ok(lesson)
+}
+
+/// Whether `user` may read the lesson's content: its staff, enrolled learners, and anyone for
+/// previews of public courses. 404 if the course is hidden, 403 `enrollment_required` otherwise.
+pub async fn readable_lesson(
+    state: &AppState,
+    user: Option<&AuthUser>,
+    id: Uuid,
+) -> AppResult<(LessonRow, CourseRow)> {
+    let lesson = lesson_row(&state.db, id).await?;
+    let course = visible_course(state, user, lesson.course_id).await?;
+    if lesson.preview && course.is_public() {
+        return Ok((lesson, course));
+    }
+    if let Some(user) = user {
+        if catalog::is_staff(state, user, &course).await? {
+            return Ok((lesson, course));
+        }
+        if learning::live_enrollment(&state.db, user.id, course.id)
+            .await?
+            .is_some()
+        {
+            return Ok((lesson, course));
+        }
+    }
+    Err(AppError::forbidden(
+        "enrollment_required",
+        "enroll in the course to read this lesson",
+    ))
+}
+
+pub async fn get_lesson(
+    state: &AppState,
+    user: Option<&AuthUser>,
+    id: Uuid,
+) -> AppResult<LessonResponse> {
+    readable_lesson(state, user, id).await?;
+    lesson_response(&state.db, id, user.map(|u| u.id)).await
+}
+
+pub async fn update_lesson(
+    state: &AppState,
+    user: &AuthUser,
+    client: &ClientInfo,
+    id: Uuid,
+    req: UpdateLessonRequest,
+) -> AppResult<LessonResponse> {
+    let lesson = lesson_row(&state.db, id).await?;
+    course_for(state, user, lesson.course_id, "course:update").await?;
+    let mut errors = Vec::new();
+    check_lesson(
+        req.title.as_deref(),
+        req.kind.as_deref(),
+        req.content.as_deref(),
+        req.media_url.clone().flatten().as_deref(),
+        req.duration_minutes,
+        &mut errors,
+    );
+    if !errors.is_empty() {
+        return Err(AppError::validation(errors));
+    }
+    let txn = state.db.begin().await?;
+    lock_course(&txn, lesson.course_id).await?;
+    let lesson = lesson_row(&txn, id).await?;
+    if let Some(to) = req.position {
+        move_to(&txn, Siblings::Lessons, lesson.module_id, id, lesson.position, to).await?;
+    }
+    db::exec(
+        &txn,
+        "UPDATE lessons SET title = coalesce($2, title), kind = coalesce($3, kind), content = coalesce($4, content), \
+         media_url = CASE WHEN $5 THEN $6 ELSE media_url END, duration_minutes = coalesce($7, duration_minutes), \
+         preview = coalesce($8, preview), required = coalesce($9, required), updated_at = now() WHERE id = $1",
+        [
+            id.into(),
+            req.title.as_ref().map(|t| t.trim().to_owned()).into(),
+            req.kind.clone().into(),
+            req.content.clone().into(),
+            req.media_url.is_some().into(),
+            req.media_url.clone().flatten().into(),
+            req.duration_minutes.into(),
+            req.preview.into(),
+            req.required.into(),
+        ],
+    )
+    .await?;
+    let after = lesson_response(&txn, id, Some(user.id)).await?;
+    check_has_material(&after.kind, &after.content, after.media_url.as_deref())?;
+    if req.required.is_some() {
+        learning::recompute_progress(&txn, lesson.course_id).await?;
+    }
+    touch(&txn, lesson.course_id).await?;
+    audit::record(
+        &txn,
+        AuditEvent::new(Some(user.id), "course.lesson_update", "lesson", Some(id.to_string()))
+            .details(json!({"course_id": lesson.course_id})),
+        client,
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(after)
+}
+
+pub async fn delete_lesson(
+    state: &AppState,
+    user: &AuthUser,
+    client: &ClientInfo,
+    id: Uuid,
+) -> AppResult<()> {
+    let lesson = lesson_row(&state.db, id).await?;
+    course_for(state, user, lesson.course_id, "course:update").await?;
+    let txn = state.db.begin().await?;
+    lock_course(&txn, lesson.course_id).await?;
+    let lesson = lesson_row(&txn, id).await?;
+    db::exec(&txn, "DELETE FROM lessons WHERE id = $1", [id.into()]).await?;
+    close_gap(&txn, Siblings::Lessons, lesson.module_id, lesson.position).await?;
+    learning::recompute_progress(&txn, lesson.course_id).await?;
+    touch(&txn, lesson.course_id).await?;
+    audit::record(
+        &txn,
+        AuditEvent::new(Some(user.id), "course.lesson_delete", "lesson", Some(id.to_string()))
+            .details(json!({"course_id": lesson.course_id, "title": lesson.title})),
+        client,
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+pub async fn reorder_lessons(
+    state: &AppState,
+    user: &AuthUser,
+    client: &ClientInfo,
+    module_id: Uuid,
+    req: ReorderRequest,
+) -> AppResult<ModuleResponse> {
+    let m = module_row(&state.db, module_id).await?;
+    course_for(state, user, m.course_id, "course:update").await?;
+    let txn = state.db.begin().await?;
+    lock_course(&txn, m.course_id).await?;
+    reorder(&txn, Siblings::Lessons, module_id, &req.ids).await?;
+    touch(&txn, m.course_id).await?;
+    audit::record(
+        &txn,
+        AuditEvent::new(Some(user.id), "course.lesson_reorder", "course_module", Some(module_id.to_string()))
+            .details(json!({"ids": req.ids})),
+        client,
+    )
+    .await?;
+    let module = module_response(&txn, m.course_id, module_id).await?;
+    txn.commit().await?;
+    Ok(module)
+}
+
+async fn touch(txn: &DatabaseTransaction, course_id: Uuid) -> AppResult<()> {
+    db::exec(
+        txn,
+        "UPDATE courses SET updated_at = now() WHERE id = $1",
+        [course_id.into()],
+    )
+    .await?;
+    Ok(())
+}
