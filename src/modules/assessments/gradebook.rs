@@ -19,6 +19,9 @@ use crate::http::error::{AppError, AppResult};
 use crate::modules::lms::catalog::visible_course;
 use crate::state::AppState;
 
+/// (best percent, last percent, attempts, an attempt waits for grading).
+type Cell = (Option<Decimal>, Option<Decimal>, i64, bool);
+
 struct Column {
     col: GradebookColumn,
     required: bool,
@@ -54,7 +57,7 @@ async fn cells(
     db: &impl ConnectionTrait,
     course_id: Uuid,
     user: Option<Uuid>,
-) -> AppResult<HashMap<(Uuid, Uuid), (Option<Decimal>, Option<Decimal>, i64, bool)>> {
+) -> AppResult<HashMap<(Uuid, Uuid), Cell>> {
     let rows = db::all(
         db,
         "SELECT t.user_id, t.assessment_id, count(*) AS attempts, bool_or(t.status = 'submitted') AS pending, \
@@ -85,7 +88,7 @@ async fn cells(
 fn row_for(
     settings: &Settings,
     cols: &[Column],
-    cells: &HashMap<(Uuid, Uuid), (Option<Decimal>, Option<Decimal>, i64, bool)>,
+    cells: &HashMap<(Uuid, Uuid), Cell>,
     user: Uuid,
 ) -> (Vec<GradeCell>, Decimal, bool) {
     let mut grades = Vec::with_capacity(cols.len());

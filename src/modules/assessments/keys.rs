@@ -310,6 +310,7 @@ pub fn ordered_options(options: &[OptionResponse], seed: Option<i64>) -> Vec<Opt
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
