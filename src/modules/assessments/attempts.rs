@@ -2,7 +2,8 @@
 //! responses until the deadline, submit (auto-grading at once), manual grading, and what a
 //! pass triggers (reward once, lesson completion, course completion, a domain event).
 //!
-//! The server fixes each attempt's deadline from the time limit. Answers later than the
+//! The server fixes each attempt's deadline from the time limit and the end of the
+//! availability window (whichever comes first). Answers later than the
 //! deadline plus `assessments.grace_seconds` are refused, and the attempt is then submitted
 //! with what was saved; any read of an expired attempt submits it the same way. Every change
 //! of an attempt locks its row first.
@@ -213,23 +214,25 @@ async fn on_pass(
         }
     }
     let amount = a.reward.unwrap_or(settings.assessments.pass_reward);
-    let first = wallet::service::reward(
+    wallet::service::reward(
         txn,
         user_id,
         amount,
         &format!("Passed {}", a.title),
         &format!("assessment_pass:{user_id}:{}", a.id),
     )
-    .await?
-    .is_some();
-    let earlier_pass = db::one(
+    .await?;
+    // Announced once per learner and assessment, also when a regrade passes an attempt again
+    // or the reward is zero (so that `first` says nothing).
+    let announced = db::one(
         txn,
-        "SELECT 1 AS one FROM attempts WHERE assessment_id = $1 AND user_id = $2 AND passed AND id <> $3",
-        [a.id.into(), user_id.into(), attempt_id.into()],
+        "SELECT 1 AS one FROM domain_events WHERE kind = 'assessment_passed' AND user_id = $1 \
+         AND payload->>'assessment_id' = $2 LIMIT 1",
+        [user_id.into(), a.id.to_string().into()],
     )
     .await?
     .is_some();
-    if first || !earlier_pass {
+    if !announced {
         events::publish(
             txn,
             DomainEvent::AssessmentPassed {
@@ -463,10 +466,14 @@ pub async fn start_attempt(
         order.shuffle(&mut rand::rng());
     }
     let seed: i64 = rand::random();
-    let deadline = a.time_limit_seconds.map(|s| {
-        let d = now + Duration::seconds(i64::from(s));
-        a.available_until.map_or(d, |u| d.min(u))
-    });
+    // The time limit, and in any case the end of the availability window.
+    let deadline = match (a.time_limit_seconds, a.available_until) {
+        (Some(s), until) => {
+            let d = now + Duration::seconds(i64::from(s));
+            Some(until.map_or(d, |u| d.min(u)))
+        }
+        (None, until) => until,
+    };
     let id = Uuid::now_v7();
     let max_score: Decimal = db::one(
         &txn,

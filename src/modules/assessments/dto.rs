@@ -76,6 +76,10 @@ pub struct UpdateAssessmentRequest {
     pub weight: Option<Decimal>,
     pub grading_policy: Option<String>,
     pub required_for_completion: Option<bool>,
+    /// AZR on the first pass; `null` returns to the platform default.
+    #[serde(default, deserialize_with = "crate::http::extract::double_option")]
+    #[schema(value_type = Option<String>)]
+    pub reward: Option<Option<Decimal>>,
 }
 
 /// An assessment as its staff see it (with questions and answer keys) or as learners see it
@@ -209,7 +213,8 @@ pub struct AttemptQuestion {
     /// In this attempt's order.
     pub options: Vec<OptionResponse>,
     /// The saved answer: an option id (single choice), a list of option ids (multiple
-    /// choice), true/false, text (short answer, essay), a number (numeric) or a URL (file).
+    /// choice), true/false, text (short answer, essay), a decimal string (numeric; numbers are
+    /// accepted and stored as decimal strings) or a URL (file).
     #[schema(value_type = Option<Object>)]
     pub response: Option<Value>,
     pub response_id: Option<Uuid>,

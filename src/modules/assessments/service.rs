@@ -476,7 +476,7 @@ pub async fn update_assessment(
         until,
         req.weight,
         req.grading_policy.as_deref(),
-        None,
+        req.reward.flatten(),
     )?;
     let txn = state.db.begin().await?;
     db::exec(
@@ -489,7 +489,8 @@ pub async fn update_assessment(
          shuffle_questions = coalesce($11, shuffle_questions), shuffle_options = coalesce($12, shuffle_options), \
          show_correct_answers = coalesce($13, show_correct_answers), weight = coalesce($14, weight), \
          grading_policy = coalesce($15, grading_policy), \
-         required_for_completion = coalesce($16, required_for_completion), updated_at = now() WHERE id = $1",
+         required_for_completion = coalesce($16, required_for_completion), \
+         reward = CASE WHEN $17 THEN $18 ELSE reward END, updated_at = now() WHERE id = $1",
         [
             id.into(),
             req.title.as_ref().map(|t| t.trim().to_owned()).into(),
@@ -507,6 +508,8 @@ pub async fn update_assessment(
             req.weight.into(),
             req.grading_policy.clone().into(),
             req.required_for_completion.into(),
+            req.reward.is_some().into(),
+            req.reward.flatten().into(),
         ],
     )
     .await?;
