@@ -4,11 +4,14 @@
 
 mod helpers;
 
+mod assessments;
 mod audit;
 mod cli;
+mod entities;
 mod entrypoint;
 mod errors;
 mod identity;
+mod lms;
 mod mail;
 mod openapi;
 mod orgs;

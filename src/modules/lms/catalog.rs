@@ -9,8 +9,8 @@ use uuid::Uuid;
 use super::dto::{
     AddInstructorRequest, AddPrerequisiteRequest, CategoryNode, CategoryRef, CourseDetail,
     CourseRef, CourseSummary, CreateCategoryRequest, CreateCourseRequest, InstructorResponse,
-    LessonOutline, ListCoursesQuery, ModuleResponse, Price, PriceInput, TagResponse,
-    TeachingQuery, UpdateCategoryRequest, UpdateCourseRequest,
+    LessonOutline, ListCoursesQuery, ModuleResponse, Price, PriceInput, TagResponse, TeachingQuery,
+    UpdateCategoryRequest, UpdateCourseRequest,
 };
 use crate::db;
 use crate::http::auth::{AuthUser, ClientInfo};
@@ -150,6 +150,15 @@ fn shown(amount: Decimal) -> Decimal {
     amount.normalize()
 }
 
+/// A percentage or an average as documented: two decimal places, always (`"3.50"`, `"100.00"`),
+/// rounded half away from zero like SQL's `round`.
+pub fn two_places(value: Decimal) -> Decimal {
+    let mut v =
+        value.round_dp_with_strategy(2, rust_decimal::RoundingStrategy::MidpointAwayFromZero);
+    v.rescale(2);
+    v
+}
+
 // ------------------------------------------------------------------ categories and tags
 
 pub async fn category_tree(db: &impl ConnectionTrait) -> AppResult<Vec<CategoryNode>> {
@@ -232,11 +241,15 @@ pub async fn create_category(
     }
     let txn = state.db.begin().await?;
     if let Some(parent) = req.parent_id {
-        db::one(&txn, "SELECT id FROM categories WHERE id = $1", [parent.into()])
-            .await?
-            .ok_or_else(|| {
-                AppError::validation(vec![FieldError::new("#/parent_id", "no such category")])
-            })?;
+        db::one(
+            &txn,
+            "SELECT id FROM categories WHERE id = $1",
+            [parent.into()],
+        )
+        .await?
+        .ok_or_else(|| {
+            AppError::validation(vec![FieldError::new("#/parent_id", "no such category")])
+        })?;
     }
     let id = Uuid::now_v7();
     let inserted = db::exec(
@@ -306,11 +319,15 @@ pub async fn update_category(
         .await?
         .ok_or_else(|| AppError::not_found("category"))?;
     if let Some(Some(parent)) = req.parent_id {
-        db::one(&txn, "SELECT id FROM categories WHERE id = $1", [parent.into()])
-            .await?
-            .ok_or_else(|| {
-                AppError::validation(vec![FieldError::new("#/parent_id", "no such category")])
-            })?;
+        db::one(
+            &txn,
+            "SELECT id FROM categories WHERE id = $1",
+            [parent.into()],
+        )
+        .await?
+        .ok_or_else(|| {
+            AppError::validation(vec![FieldError::new("#/parent_id", "no such category")])
+        })?;
         let cycle = db::one(
             &txn,
             "WITH RECURSIVE sub(id) AS (SELECT $1::uuid UNION SELECT k.id FROM categories k JOIN sub ON k.parent_id = sub.id) \
@@ -361,13 +378,14 @@ pub async fn update_category(
     category_node(&state.db, id).await
 }
 
+/// Tags of published courses only: those of drafts are not public, and unused ones are noise.
 pub async fn list_tags(db: &impl ConnectionTrait) -> AppResult<Vec<TagResponse>> {
     let rows = db::all(
         db,
         "SELECT t.name, count(c.id) AS course_count FROM tags t \
          LEFT JOIN course_tags ct ON ct.tag_id = t.id \
          LEFT JOIN courses c ON c.id = ct.course_id AND c.status = 'published' AND c.deleted_at IS NULL \
-         GROUP BY t.name ORDER BY count(c.id) DESC, t.name LIMIT 500",
+         GROUP BY t.name HAVING count(c.id) > 0 ORDER BY count(c.id) DESC, t.name LIMIT 500",
         [],
     )
     .await?;
@@ -424,7 +442,7 @@ fn summary_from_row(r: &sea_orm::QueryResult) -> AppResult<CourseSummary> {
         instructors: serde_json::from_value::<Vec<InstructorResponse>>(instructors)
             .map_err(AppError::internal)?,
         rating_average: (rating_count > 0)
-            .then(|| (Decimal::from(rating_sum) / Decimal::from(rating_count)).round_dp(2)),
+            .then(|| two_places(Decimal::from(rating_sum) / Decimal::from(rating_count))),
         rating_count,
         enrollment_count: r.try_get("", "enrollment_count")?,
         published_at: r.try_get("", "published_at")?,
@@ -472,12 +490,11 @@ pub async fn list_courses(
     q: ListCoursesQuery,
 ) -> AppResult<Page<CourseSummary>> {
     let paging = Paging::new(q.page, q.per_page)?;
-    let text = q
-        .q
-        .as_deref()
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(str::to_owned);
+    let text =
+        q.q.as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned);
     let mut errors = Vec::new();
     if text.as_ref().is_some_and(|t| t.chars().count() > 200) {
         errors.push(FieldError::new("q", "at most 200 characters"));
@@ -495,10 +512,14 @@ pub async fn list_courses(
     {
         errors.push(FieldError::new("price", "`free` or `paid`"));
     }
-    let sort = q
-        .sort
-        .clone()
-        .unwrap_or_else(|| if text.is_some() { "relevance" } else { "newest" }.into());
+    let sort = q.sort.clone().unwrap_or_else(|| {
+        if text.is_some() {
+            "relevance"
+        } else {
+            "newest"
+        }
+        .into()
+    });
     if !matches!(
         sort.as_str(),
         "relevance" | "newest" | "rating" | "popularity" | "title"
@@ -509,7 +530,10 @@ pub async fn list_courses(
         ));
     }
     if sort == "relevance" && text.is_none() {
-        errors.push(FieldError::new("sort", "`relevance` needs a search text `q`"));
+        errors.push(FieldError::new(
+            "sort",
+            "`relevance` needs a search text `q`",
+        ));
     }
     if !errors.is_empty() {
         return Err(AppError::validation(errors));
@@ -734,7 +758,10 @@ async fn check_course_fields(
         && !url::Url::parse(url)
             .is_ok_and(|u| matches!(u.scheme(), "https" | "http") && u.host().is_some())
     {
-        errors.push(FieldError::new("#/cover_image_url", "must be an http(s) URL"));
+        errors.push(FieldError::new(
+            "#/cover_image_url",
+            "must be an http(s) URL",
+        ));
     }
     if let Some(h) = hours
         && (h.is_sign_negative() || h > Decimal::from(10_000) || h.round_dp(1) != h)
@@ -779,9 +806,13 @@ async fn check_course_fields(
             errors.push(FieldError::new("#/category_ids", "at most 10 categories"));
         }
         for (i, id) in ids.iter().enumerate() {
-            let known = db::one(db, "SELECT id FROM categories WHERE id = $1", [(*id).into()])
-                .await?
-                .is_some();
+            let known = db::one(
+                db,
+                "SELECT id FROM categories WHERE id = $1",
+                [(*id).into()],
+            )
+            .await?
+            .is_some();
             if !known {
                 errors.push(FieldError::new(
                     format!("#/category_ids/{i}"),
@@ -850,6 +881,32 @@ async fn set_tags(txn: &DatabaseTransaction, course: Uuid, tags: &[String]) -> A
     Ok(())
 }
 
+/// A slug from the title; when that one is taken (or the title has no letters or digits),
+/// the course id's last characters make it unique.
+async fn derived_slug(db: &impl ConnectionTrait, title: &str, id: Uuid) -> AppResult<String> {
+    let base = slugify(title);
+    let taken = !valid_slug(&base)
+        || db::one(
+            db,
+            "SELECT 1 AS one FROM courses WHERE slug = $1",
+            [base.clone().into()],
+        )
+        .await?
+        .is_some();
+    if !taken {
+        return Ok(base);
+    }
+    let simple = id.simple().to_string();
+    let suffix = &simple[simple.len() - 8..];
+    let stem: String = base.chars().take(50).collect();
+    let stem = stem.trim_end_matches('-');
+    Ok(if stem.is_empty() {
+        format!("course-{suffix}")
+    } else {
+        format!("{stem}-{suffix}")
+    })
+}
+
 pub async fn create_course(
     state: &AppState,
     user: &AuthUser,
@@ -866,6 +923,15 @@ pub async fn create_course(
                         "no such organization",
                     )])
                 })?;
+            // Only its members (or those who manage it) publish under an organization's name.
+            if !crate::modules::orgs::service::is_member(&state.db, org, user.id).await?
+                && !rbac::allowed(state, user, "org:manage", Scope::Organization(org)).await?
+            {
+                return Err(AppError::forbidden(
+                    "not_a_member",
+                    "only members of the organization create courses in it",
+                ));
+            }
             Scope::Organization(org)
         }
         None => Scope::Global,
@@ -884,7 +950,11 @@ pub async fn create_course(
         Some(&req.tags),
     )
     .await?;
-    let slug = req.slug.clone().unwrap_or_else(|| slugify(&req.title));
+    let id = Uuid::now_v7();
+    let slug = match &req.slug {
+        Some(slug) => slug.clone(),
+        None => derived_slug(&state.db, &req.title, id).await?,
+    };
     if !valid_slug(&slug) {
         return Err(AppError::validation(vec![FieldError::new(
             "#/slug",
@@ -894,7 +964,6 @@ pub async fn create_course(
     let (price, currency) = fields
         .price
         .unwrap_or_else(|| (Decimal::ZERO, "USD".to_owned()));
-    let id = Uuid::now_v7();
     let txn = state.db.begin().await?;
     let inserted = db::exec(
         &txn,
@@ -1056,8 +1125,13 @@ pub async fn update_course(
     .collect();
     audit::record(
         &txn,
-        AuditEvent::new(Some(user.id), "course.update", "course", Some(id.to_string()))
-            .details(json!({"fields": changed})),
+        AuditEvent::new(
+            Some(user.id),
+            "course.update",
+            "course",
+            Some(id.to_string()),
+        )
+        .details(json!({"fields": changed})),
         client,
     )
     .await?;
@@ -1097,7 +1171,12 @@ pub async fn delete_course(
     .await?;
     audit::record(
         &txn,
-        AuditEvent::new(Some(user.id), "course.delete", "course", Some(id.to_string())),
+        AuditEvent::new(
+            Some(user.id),
+            "course.delete",
+            "course",
+            Some(id.to_string()),
+        ),
         client,
     )
     .await?;
@@ -1115,14 +1194,8 @@ pub async fn transition(
     id: Uuid,
     action: &str,
 ) -> AppResult<CourseDetail> {
-    let (permission, from, to, audit_action): (&str, &[&str], &str, &'static str) = match action
-    {
-        "submit" => (
-            "course:update",
-            &["draft"],
-            "under_review",
-            "course.submit",
-        ),
+    let (permission, from, to, audit_action): (&str, &[&str], &str, &'static str) = match action {
+        "submit" => ("course:update", &["draft"], "under_review", "course.submit"),
         "publish" => (
             "course:publish",
             &["draft", "under_review", "archived"],
@@ -1180,13 +1253,8 @@ pub async fn transition(
     .await?;
     audit::record(
         &txn,
-        AuditEvent::new(
-            Some(user.id),
-            audit_action,
-            "course",
-            Some(id.to_string()),
-        )
-        .details(json!({"from": current, "to": to, "title": course.title})),
+        AuditEvent::new(Some(user.id), audit_action, "course", Some(id.to_string()))
+            .details(json!({"from": current, "to": to, "title": course.title})),
         client,
     )
     .await?;
@@ -1352,6 +1420,13 @@ pub async fn add_prerequisite(
     req: AddPrerequisiteRequest,
 ) -> AppResult<Vec<CourseRef>> {
     course_for(state, user, id, "course:update").await?;
+    // Only a course the caller may see: someone else's draft is "no such course" (its title
+    // would otherwise show on this course's public page).
+    visible_course(state, Some(user), req.prerequisite_id)
+        .await
+        .map_err(|_| {
+            AppError::validation(vec![FieldError::new("#/prerequisite_id", "no such course")])
+        })?;
     let txn = state.db.begin().await?;
     // One prerequisite edit at a time, so two additions cannot close a cycle between them.
     db::exec(
@@ -1361,10 +1436,7 @@ pub async fn add_prerequisite(
     )
     .await?;
     course_row(&txn, req.prerequisite_id).await.map_err(|_| {
-        AppError::validation(vec![FieldError::new(
-            "#/prerequisite_id",
-            "no such course",
-        )])
+        AppError::validation(vec![FieldError::new("#/prerequisite_id", "no such course")])
     })?;
     let cycle = req.prerequisite_id == id
         || db::one(

@@ -6,7 +6,7 @@ use sea_orm::{ConnectionTrait, TransactionTrait};
 use serde_json::json;
 use uuid::Uuid;
 
-use super::catalog::{course_for, lock_course, visible_course};
+use super::catalog::{course_for, lock_course, two_places, visible_course};
 use super::dto::{
     AnalyticsQuery, CourseAnalytics, DailyCount, LessonReach, Revenue, ReviewReplyRequest,
     ReviewRequest, ReviewResponse, ReviewsQuery,
@@ -168,7 +168,11 @@ pub async fn post_review(
         &txn,
         AuditEvent::new(
             Some(user.id),
-            if created { "review.create" } else { "review.update" },
+            if created {
+                "review.create"
+            } else {
+                "review.update"
+            },
             "course_review",
             Some(id.to_string()),
         )
@@ -352,11 +356,9 @@ pub async fn analytics(
         completed,
         dropped: totals.try_get("", "dropped")?,
         completion_rate,
-        average_progress: totals
-            .try_get::<Decimal>("", "avg_progress")?
-            .round_dp(2),
+        average_progress: two_places(totals.try_get::<Decimal>("", "avg_progress")?),
         average_rating: (rating_count > 0)
-            .then(|| (Decimal::from(rating_sum) / Decimal::from(rating_count)).round_dp(2)),
+            .then(|| two_places(Decimal::from(rating_sum) / Decimal::from(rating_count))),
         rating_count,
         enrollments_over_time: over_time,
         lesson_reach: reach,

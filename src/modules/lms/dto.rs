@@ -397,7 +397,8 @@ pub struct MyEnrollmentsQuery {
     pub per_page: Option<u64>,
 }
 
-/// Record progress on a lesson. Time spent and position only grow; completed stays completed.
+/// Record progress on a lesson. Time spent only grows (the largest total reported is kept);
+/// the position is the latest reported (learners rewind); completed stays completed.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ProgressRequest {
@@ -406,7 +407,7 @@ pub struct ProgressRequest {
     /// Total seconds spent on the lesson so far.
     #[serde(default)]
     pub time_spent_seconds: i32,
-    /// Where the learner is in the media (seconds).
+    /// Where the learner is in the media now (seconds), to resume from.
     #[serde(default)]
     pub last_position_seconds: i32,
 }

@@ -6,12 +6,12 @@
 //! enrollment id.
 
 use chrono::{Duration, Utc};
-use rust_decimal::Decimal;
+use rust_decimal::{Decimal, RoundingStrategy};
 use sea_orm::{ConnectionTrait, DatabaseTransaction, TransactionTrait};
 use serde_json::json;
 use uuid::Uuid;
 
-use super::catalog::{CourseRow, visible_course};
+use super::catalog::{CourseRow, two_places, visible_course};
 use super::dto::{
     BookmarkRequest, BookmarkResponse, CourseProgressResponse, EnrollmentResponse,
     LessonProgressResponse, MyEnrollmentsQuery, Price, ProgressRequest, ProgressResponse,
@@ -40,7 +40,7 @@ fn enrollment_from_row(r: &sea_orm::QueryResult) -> AppResult<EnrollmentResponse
         course_id: r.try_get("", "course_id")?,
         course_title: r.try_get("", "course_title")?,
         status: r.try_get("", "status")?,
-        progress_percent: r.try_get::<Decimal>("", "progress_percent")?.round_dp(2),
+        progress_percent: two_places(r.try_get::<Decimal>("", "progress_percent")?),
         price: Price {
             amount: r.try_get::<Decimal>("", "price")?.normalize(),
             currency: r.try_get("", "currency")?,
@@ -96,7 +96,10 @@ pub async fn enroll_in(
     if course.status != "published" {
         return Err(AppError::unprocessable(
             "course_not_open",
-            format!("this course is {}: only published courses take enrollments", course.status),
+            format!(
+                "this course is {}: only published courses take enrollments",
+                course.status
+            ),
         ));
     }
     // One enrollment decision per learner and course at a time.
@@ -273,8 +276,13 @@ pub async fn drop_enrollment(
     .await?;
     audit::record(
         &txn,
-        AuditEvent::new(Some(user.id), "enrollment.drop", "enrollment", Some(id.to_string()))
-            .details(json!({"course_id": course_id, "refund_id": refund_id})),
+        AuditEvent::new(
+            Some(user.id),
+            "enrollment.drop",
+            "enrollment",
+            Some(id.to_string()),
+        )
+        .details(json!({"course_id": course_id, "refund_id": refund_id})),
         client,
     )
     .await?;
@@ -330,8 +338,14 @@ pub async fn my_enrollments(
 
 // ------------------------------------------------------------------ progress
 
-/// Recomputes `progress_percent` of the course's active enrollments (after its lessons changed).
-pub async fn recompute_progress(txn: &DatabaseTransaction, course_id: Uuid) -> AppResult<()> {
+/// Recomputes `progress_percent` of the course's active enrollments (after its lessons
+/// changed), and completes those the change left with every required lesson done (a lesson
+/// removed or made optional), as their next progress write would.
+pub async fn recompute_progress(
+    txn: &DatabaseTransaction,
+    settings: &Settings,
+    course_id: Uuid,
+) -> AppResult<()> {
     db::exec(
         txn,
         "UPDATE enrollments e SET progress_percent = CASE WHEN t.total = 0 THEN 0 ELSE round(100.0 * t.done / t.total, 2) END \
@@ -344,6 +358,19 @@ pub async fn recompute_progress(txn: &DatabaseTransaction, course_id: Uuid) -> A
         [course_id.into()],
     )
     .await?;
+    let finished = db::all(
+        txn,
+        "SELECT id, user_id FROM enrollments WHERE course_id = $1 AND status = 'active' AND progress_percent >= 100 \
+         ORDER BY id FOR UPDATE",
+        [course_id.into()],
+    )
+    .await?;
+    for r in &finished {
+        // Held back by a required assessment: nothing changes for that learner.
+        if !completion_blocked(txn, r.try_get("", "user_id")?, course_id).await? {
+            refresh_enrollment(txn, settings, r.try_get("", "id")?).await?;
+        }
+    }
     Ok(())
 }
 
@@ -384,7 +411,9 @@ pub async fn refresh_enrollment(
         let percent = if total == 0 {
             Decimal::ZERO
         } else {
-            (Decimal::from(done) * Decimal::from(100) / Decimal::from(total)).round_dp(2)
+            // Rounded as `recompute_progress` rounds in SQL (half away from zero).
+            (Decimal::from(done) * Decimal::from(100) / Decimal::from(total))
+                .round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero)
         };
         db::exec(
             txn,
@@ -428,8 +457,13 @@ pub async fn refresh_enrollment(
             .await?;
             audit::record(
                 txn,
-                AuditEvent::new(Some(user_id), "course.complete", "enrollment", Some(enrollment_id.to_string()))
-                    .details(json!({"course_id": course_id, "reward": reward.map(|r| r.to_string())})),
+                AuditEvent::new(
+                    Some(user_id),
+                    "course.complete",
+                    "enrollment",
+                    Some(enrollment_id.to_string()),
+                )
+                .details(json!({"course_id": course_id, "reward": reward.map(|r| r.to_string())})),
                 &ClientInfo::system(),
             )
             .await?;
@@ -550,7 +584,10 @@ pub async fn record_progress(
         errors.push(FieldError::new("#/time_spent_seconds", "must be 0 or more"));
     }
     if req.last_position_seconds < 0 {
-        errors.push(FieldError::new("#/last_position_seconds", "must be 0 or more"));
+        errors.push(FieldError::new(
+            "#/last_position_seconds",
+            "must be 0 or more",
+        ));
     }
     if !errors.is_empty() {
         return Err(AppError::validation(errors));
@@ -570,8 +607,13 @@ pub async fn record_progress(
     if newly_completed {
         audit::record(
             &txn,
-            AuditEvent::new(Some(user.id), "lesson.complete", "lesson", Some(lesson_id.to_string()))
-                .details(json!({"enrollment_id": enrollment_id, "course_id": lesson.course_id})),
+            AuditEvent::new(
+                Some(user.id),
+                "lesson.complete",
+                "lesson",
+                Some(lesson_id.to_string()),
+            )
+            .details(json!({"enrollment_id": enrollment_id, "course_id": lesson.course_id})),
             client,
         )
         .await?;
@@ -599,7 +641,9 @@ pub async fn complete_lesson_for(
         return Ok(None);
     };
     upsert_progress(txn, enrollment_id, lesson_id, "completed", 0, 0).await?;
-    Ok(Some(refresh_enrollment(txn, settings, enrollment_id).await?))
+    Ok(Some(
+        refresh_enrollment(txn, settings, enrollment_id).await?,
+    ))
 }
 
 /// For other modules: re-evaluates completion of the learner's enrollment in a course (after
@@ -613,7 +657,9 @@ pub async fn recheck_completion(
     let Ok(enrollment_id) = lock_live_enrollment(txn, user_id, course_id).await else {
         return Ok(None);
     };
-    Ok(Some(refresh_enrollment(txn, settings, enrollment_id).await?))
+    Ok(Some(
+        refresh_enrollment(txn, settings, enrollment_id).await?,
+    ))
 }
 
 /// `GET /courses/{id}/progress`: the caller's enrollment and lesson-by-lesson progress.
@@ -722,7 +768,11 @@ pub async fn put_bookmark(
         &state.db,
         "INSERT INTO lesson_bookmarks (user_id, lesson_id, note) VALUES ($1, $2, $3) \
          ON CONFLICT (user_id, lesson_id) DO UPDATE SET note = EXCLUDED.note",
-        [user.id.into(), lesson_id.into(), req.note.trim().to_owned().into()],
+        [
+            user.id.into(),
+            lesson_id.into(),
+            req.note.trim().to_owned().into(),
+        ],
     )
     .await?;
     bookmark_response(&state.db, user.id, lesson_id)

@@ -8,10 +8,8 @@ use sea_orm::{ConnectionTrait, TransactionTrait};
 use serde_json::json;
 use uuid::Uuid;
 
-use super::catalog::course_row;
-use super::dto::{
-    CreatePathRequest, PathCourse, PathEnrollResponse, PathResponse, PathsQuery,
-};
+use super::catalog::{course_row, two_places};
+use super::dto::{CreatePathRequest, PathCourse, PathEnrollResponse, PathResponse, PathsQuery};
 use super::learning::enroll_in;
 use crate::db;
 use crate::http::auth::{AuthUser, ClientInfo};
@@ -22,7 +20,11 @@ use crate::modules::orgs::service::{slugify, valid_slug};
 use crate::modules::rbac::{self, Scope};
 use crate::state::AppState;
 
-async fn path(db: &impl ConnectionTrait, id: Uuid, viewer: Option<Uuid>) -> AppResult<PathResponse> {
+async fn path(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+    viewer: Option<Uuid>,
+) -> AppResult<PathResponse> {
     let r = db::one(
         db,
         "SELECT id, title, slug, description, organization_id, created_by, created_at, \
@@ -68,12 +70,11 @@ async fn path(db: &impl ConnectionTrait, id: Uuid, viewer: Option<Uuid>) -> AppR
         created_by: r.try_get("", "created_by")?,
         courses,
         enrolled: r.try_get("", "enrolled")?,
-        progress_percent: if required == 0 {
+        progress_percent: two_places(if required == 0 {
             Decimal::ZERO
         } else {
-            (Decimal::from(done as u64) * Decimal::from(100) / Decimal::from(required as u64))
-                .round_dp(2)
-        },
+            Decimal::from(done as u64) * Decimal::from(100) / Decimal::from(required as u64)
+        }),
         created_at: r.try_get("", "created_at")?,
     })
 }
@@ -124,6 +125,18 @@ pub async fn create_path(
         .map(Scope::Organization)
         .unwrap_or(Scope::Global);
     rbac::require(state, user, "course:create", scope).await?;
+    if let Some(org) = req.organization_id
+        && crate::modules::orgs::service::find(&state.db, org)
+            .await
+            .is_ok()
+        && !crate::modules::orgs::service::is_member(&state.db, org, user.id).await?
+        && !rbac::allowed(state, user, "org:manage", Scope::Organization(org)).await?
+    {
+        return Err(AppError::forbidden(
+            "not_a_member",
+            "only members of the organization create learning paths in it",
+        ));
+    }
     let mut errors = Vec::new();
     if req.title.trim().is_empty() || req.title.trim().chars().count() > 200 {
         errors.push(FieldError::new("#/title", "must be 1 to 200 characters"));
@@ -139,11 +152,17 @@ pub async fn create_path(
         errors.push(FieldError::new("#/courses", "1 to 50 courses"));
     }
     if !req.courses.iter().any(|c| c.required.unwrap_or(true)) {
-        errors.push(FieldError::new("#/courses", "at least one course must be required"));
+        errors.push(FieldError::new(
+            "#/courses",
+            "at least one course must be required",
+        ));
     }
     for (i, c) in req.courses.iter().enumerate() {
         if req.courses[..i].iter().any(|o| o.course_id == c.course_id) {
-            errors.push(FieldError::new(format!("#/courses/{i}/course_id"), "listed twice"));
+            errors.push(FieldError::new(
+                format!("#/courses/{i}/course_id"),
+                "listed twice",
+            ));
             continue;
         }
         let published = course_row(&state.db, c.course_id)
@@ -157,7 +176,9 @@ pub async fn create_path(
         }
     }
     if let Some(org) = req.organization_id
-        && crate::modules::orgs::service::find(&state.db, org).await.is_err()
+        && crate::modules::orgs::service::find(&state.db, org)
+            .await
+            .is_err()
     {
         errors.push(FieldError::new("#/organization_id", "no such organization"));
     }
@@ -262,8 +283,13 @@ pub async fn enroll_path(
     }
     audit::record(
         &txn,
-        AuditEvent::new(Some(user.id), "path.enroll", "learning_path", Some(id.to_string()))
-            .details(json!({"enrollments": enrollments.iter().map(|e| e.id).collect::<Vec<_>>()})),
+        AuditEvent::new(
+            Some(user.id),
+            "path.enroll",
+            "learning_path",
+            Some(id.to_string()),
+        )
+        .details(json!({"enrollments": enrollments.iter().map(|e| e.id).collect::<Vec<_>>()})),
         client,
     )
     .await?;

@@ -113,7 +113,7 @@ pub async fn list_courses(
     responses(
         (status = 201, body = CourseDetail),
         (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "`email_not_verified`, `forbidden`", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "`email_not_verified`, `forbidden`, `not_a_member`", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`slug_taken`", body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json"),
     )
@@ -761,7 +761,7 @@ pub async fn course_progress(
     tag = "lms",
     security(("bearer" = []), ("api_key" = [])),
     params(("id" = Uuid, Path, description = "Lesson id")),
-    request_body = BookmarkRequest,
+    request_body(content = Option<BookmarkRequest>, description = "Optional: a note; an empty body bookmarks without one"),
     responses(
         (status = 200, body = BookmarkResponse),
         (status = 401, body = Problem, content_type = "application/problem+json"),
@@ -775,10 +775,17 @@ pub async fn put_bookmark(
     state: web::Data<AppState>,
     user: AuthUser,
     id: web::Path<Uuid>,
-    body: Json<BookmarkRequest>,
+    body: web::Bytes,
 ) -> AppResult<HttpResponse> {
-    Ok(HttpResponse::Ok()
-        .json(learning::put_bookmark(&state, &user, id.into_inner(), body.into_inner()).await?))
+    let body: BookmarkRequest = if body.iter().all(u8::is_ascii_whitespace) {
+        BookmarkRequest::default()
+    } else {
+        crate::http::extract::parse_json(&body)?
+    };
+    Ok(
+        HttpResponse::Ok()
+            .json(learning::put_bookmark(&state, &user, id.into_inner(), body).await?),
+    )
 }
 
 /// Remove a bookmark.
@@ -953,7 +960,7 @@ pub async fn list_paths(
     responses(
         (status = 201, body = PathResponse),
         (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "`forbidden`, `not_a_member`", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`slug_taken`", body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json"),
     )

@@ -19,7 +19,14 @@ use crate::http::error::{AppError, AppResult, FieldError};
 use crate::modules::audit::{self, AuditEvent};
 use crate::state::AppState;
 
-pub const LESSON_KINDS: [&str; 6] = ["text", "video", "audio", "interactive", "quiz", "assignment"];
+pub const LESSON_KINDS: [&str; 6] = [
+    "text",
+    "video",
+    "audio",
+    "interactive",
+    "quiz",
+    "assignment",
+];
 
 /// Which table a position edit is about.
 #[derive(Clone, Copy)]
@@ -168,7 +175,10 @@ async fn reorder(
     let mut errors = Vec::new();
     for (i, id) in ids.iter().enumerate() {
         if !current.contains(id) {
-            errors.push(FieldError::new(format!("#/ids/{i}"), "not one of this parent's items"));
+            errors.push(FieldError::new(
+                format!("#/ids/{i}"),
+                "not one of this parent's items",
+            ));
         } else if ids[..i].contains(id) {
             errors.push(FieldError::new(format!("#/ids/{i}"), "listed twice"));
         }
@@ -187,7 +197,11 @@ async fn reorder(
         )
         .with_errors(errors));
     }
-    let list = ids.iter().map(Uuid::to_string).collect::<Vec<_>>().join(",");
+    let list = ids
+        .iter()
+        .map(Uuid::to_string)
+        .collect::<Vec<_>>()
+        .join(",");
     db::exec(
         txn,
         format!(
@@ -224,7 +238,11 @@ async fn module_row(db: &impl ConnectionTrait, id: Uuid) -> AppResult<ModuleRow>
     })
 }
 
-async fn module_response(db: &impl ConnectionTrait, course: Uuid, id: Uuid) -> AppResult<ModuleResponse> {
+async fn module_response(
+    db: &impl ConnectionTrait,
+    course: Uuid,
+    id: Uuid,
+) -> AppResult<ModuleResponse> {
     outline(db, course)
         .await?
         .into_iter()
@@ -270,8 +288,13 @@ pub async fn create_module(
     touch(&txn, course_id).await?;
     audit::record(
         &txn,
-        AuditEvent::new(Some(user.id), "course.module_create", "course_module", Some(id.to_string()))
-            .details(json!({"course_id": course_id, "title": req.title.trim(), "position": position})),
+        AuditEvent::new(
+            Some(user.id),
+            "course.module_create",
+            "course_module",
+            Some(id.to_string()),
+        )
+        .details(json!({"course_id": course_id, "title": req.title.trim(), "position": position})),
         client,
     )
     .await?;
@@ -316,8 +339,13 @@ pub async fn update_module(
     touch(&txn, m.course_id).await?;
     audit::record(
         &txn,
-        AuditEvent::new(Some(user.id), "course.module_update", "course_module", Some(id.to_string()))
-            .details(json!({"course_id": m.course_id, "title": req.title, "position": req.position})),
+        AuditEvent::new(
+            Some(user.id),
+            "course.module_update",
+            "course_module",
+            Some(id.to_string()),
+        )
+        .details(json!({"course_id": m.course_id, "title": req.title, "position": req.position})),
         client,
     )
     .await?;
@@ -337,14 +365,24 @@ pub async fn delete_module(
     let txn = state.db.begin().await?;
     lock_course(&txn, m.course_id).await?;
     let m = module_row(&txn, id).await?;
-    db::exec(&txn, "DELETE FROM course_modules WHERE id = $1", [id.into()]).await?;
+    db::exec(
+        &txn,
+        "DELETE FROM course_modules WHERE id = $1",
+        [id.into()],
+    )
+    .await?;
     close_gap(&txn, Siblings::Modules, m.course_id, m.position).await?;
-    learning::recompute_progress(&txn, m.course_id).await?;
+    learning::recompute_progress(&txn, &state.settings, m.course_id).await?;
     touch(&txn, m.course_id).await?;
     audit::record(
         &txn,
-        AuditEvent::new(Some(user.id), "course.module_delete", "course_module", Some(id.to_string()))
-            .details(json!({"course_id": m.course_id})),
+        AuditEvent::new(
+            Some(user.id),
+            "course.module_delete",
+            "course_module",
+            Some(id.to_string()),
+        )
+        .details(json!({"course_id": m.course_id})),
         client,
     )
     .await?;
@@ -366,8 +404,13 @@ pub async fn reorder_modules(
     touch(&txn, course_id).await?;
     audit::record(
         &txn,
-        AuditEvent::new(Some(user.id), "course.module_reorder", "course", Some(course_id.to_string()))
-            .details(json!({"ids": req.ids})),
+        AuditEvent::new(
+            Some(user.id),
+            "course.module_reorder",
+            "course",
+            Some(course_id.to_string()),
+        )
+        .details(json!({"ids": req.ids})),
         client,
     )
     .await?;
@@ -532,7 +575,7 @@ pub async fn create_lesson(
         ],
     )
     .await?;
-    learning::recompute_progress(&txn, m.course_id).await?;
+    learning::recompute_progress(&txn, &state.settings, m.course_id).await?;
     touch(&txn, m.course_id).await?;
     audit::record(
         &txn,
@@ -609,7 +652,15 @@ pub async fn update_lesson(
     lock_course(&txn, lesson.course_id).await?;
     let lesson = lesson_row(&txn, id).await?;
     if let Some(to) = req.position {
-        move_to(&txn, Siblings::Lessons, lesson.module_id, id, lesson.position, to).await?;
+        move_to(
+            &txn,
+            Siblings::Lessons,
+            lesson.module_id,
+            id,
+            lesson.position,
+            to,
+        )
+        .await?;
     }
     db::exec(
         &txn,
@@ -632,13 +683,18 @@ pub async fn update_lesson(
     let after = lesson_response(&txn, id, Some(user.id)).await?;
     check_has_material(&after.kind, &after.content, after.media_url.as_deref())?;
     if req.required.is_some() {
-        learning::recompute_progress(&txn, lesson.course_id).await?;
+        learning::recompute_progress(&txn, &state.settings, lesson.course_id).await?;
     }
     touch(&txn, lesson.course_id).await?;
     audit::record(
         &txn,
-        AuditEvent::new(Some(user.id), "course.lesson_update", "lesson", Some(id.to_string()))
-            .details(json!({"course_id": lesson.course_id})),
+        AuditEvent::new(
+            Some(user.id),
+            "course.lesson_update",
+            "lesson",
+            Some(id.to_string()),
+        )
+        .details(json!({"course_id": lesson.course_id})),
         client,
     )
     .await?;
@@ -659,12 +715,17 @@ pub async fn delete_lesson(
     let lesson = lesson_row(&txn, id).await?;
     db::exec(&txn, "DELETE FROM lessons WHERE id = $1", [id.into()]).await?;
     close_gap(&txn, Siblings::Lessons, lesson.module_id, lesson.position).await?;
-    learning::recompute_progress(&txn, lesson.course_id).await?;
+    learning::recompute_progress(&txn, &state.settings, lesson.course_id).await?;
     touch(&txn, lesson.course_id).await?;
     audit::record(
         &txn,
-        AuditEvent::new(Some(user.id), "course.lesson_delete", "lesson", Some(id.to_string()))
-            .details(json!({"course_id": lesson.course_id, "title": lesson.title})),
+        AuditEvent::new(
+            Some(user.id),
+            "course.lesson_delete",
+            "lesson",
+            Some(id.to_string()),
+        )
+        .details(json!({"course_id": lesson.course_id, "title": lesson.title})),
         client,
     )
     .await?;
@@ -687,8 +748,13 @@ pub async fn reorder_lessons(
     touch(&txn, m.course_id).await?;
     audit::record(
         &txn,
-        AuditEvent::new(Some(user.id), "course.lesson_reorder", "course_module", Some(module_id.to_string()))
-            .details(json!({"ids": req.ids})),
+        AuditEvent::new(
+            Some(user.id),
+            "course.lesson_reorder",
+            "course_module",
+            Some(module_id.to_string()),
+        )
+        .details(json!({"ids": req.ids})),
         client,
     )
     .await?;
