@@ -117,6 +117,10 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
                 "lms: {} row(s) inserted",
                 azora::modules::lms::seed::seed_demo(&conn, &settings).await?
             );
+            println!(
+                "assessments: {} row(s) inserted",
+                azora::modules::assessments::seed::seed_demo(&conn, &settings).await?
+            );
             conn.close().await?;
             Ok(())
         }

@@ -65,6 +65,7 @@ impl Application {
             seed::run(&db, &seed_input(&settings).await?).await?;
             crate::modules::wallet::service::seed_demo(&db, &settings).await?;
             crate::modules::lms::seed::seed_demo(&db, &settings).await?;
+            crate::modules::assessments::seed::seed_demo(&db, &settings).await?;
         }
         let pending = db::pending_migrations(&db)
             .await

@@ -15,7 +15,7 @@ pub mod gradebook;
 pub mod keys;
 mod routes;
 pub mod seed;
-pub mod service; // TEMP-SEED-CHECK
+pub mod service;
 
 use utoipa_actix_web::service_config::ServiceConfig;
 
