@@ -992,12 +992,31 @@ async fn development_serve_seeds_an_empty_database_with_demo_accounts() {
         .iter()
         .filter_map(|w| w["currency"].as_str())
         .collect();
-    assert_eq!(currencies, ["AZR", "ZAR"]);
+    // USD too: the student bought the paid demo course.
+    assert_eq!(currencies, ["AZR", "USD", "ZAR"]);
     let stakes = json(app.get_as("/api/v1/wallet/stakes", &student).await).await;
     assert_eq!(stakes.as_array().unwrap().len(), 1);
     let admin = app.signin("admin@azora.world", "Azora2025!").await;
     let report = json(app.get_as("/api/v1/wallet/reconcile", &admin).await).await;
     assert_eq!(report["ok"], true, "{report}");
+    // Demo learning: a catalog, paths, the student's enrollments and grades.
+    let catalog = json(app.get("/api/v1/courses").await).await;
+    assert!(catalog["total"].as_u64().unwrap() >= 3, "{catalog}");
+    let paths = json(app.get("/api/v1/learning-paths").await).await;
+    assert_eq!(paths["total"], 2);
+    let enrollments = json(app.get_as("/api/v1/me/enrollments", &student).await).await;
+    let statuses: Vec<&str> = enrollments["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e["status"].as_str())
+        .collect();
+    assert!(
+        statuses.contains(&"completed") && statuses.contains(&"active"),
+        "{enrollments}"
+    );
+    let grades = json(app.get_as("/api/v1/me/grades", &student).await).await;
+    assert!(!grades.as_array().unwrap().is_empty(), "{grades}");
     // A second start finds accounts and seeds nothing more.
     let again = app.spawn_sibling().await;
     assert_eq!(again.count("SELECT count(*) AS n FROM users").await, 4);
