@@ -109,6 +109,8 @@ async fn finalize(
         [attempt.id.into()],
     )
     .await?;
+    // Every question's grade in one statement (a quiz is one round trip, not one per question).
+    let mut graded = Vec::with_capacity(qs.len());
     for q in &qs {
         let answer = saved
             .iter()
@@ -120,23 +122,24 @@ async fn finalize(
             .transpose()?
             .unwrap_or(Value::Null);
         let points = keys::grade(&q.kind, &q.answer, q.partial_credit, q.points, &answer);
-        db::exec(
-            txn,
-            "INSERT INTO responses (id, attempt_id, question_id, answer, points, auto_graded, graded_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, CASE WHEN $6 THEN now() END) \
-             ON CONFLICT (attempt_id, question_id) DO UPDATE SET points = EXCLUDED.points, \
-               auto_graded = EXCLUDED.auto_graded, graded_at = EXCLUDED.graded_at, updated_at = now()",
-            [
-                Uuid::now_v7().into(),
-                attempt.id.into(),
-                q.id.into(),
-                answer.into(),
-                points.into(),
-                points.is_some().into(),
-            ],
-        )
-        .await?;
+        graded.push(json!({
+            "id": Uuid::now_v7(),
+            "question_id": q.id,
+            "answer": answer,
+            "points": points.map(|p| p.to_string()),
+        }));
     }
+    db::exec(
+        txn,
+        "INSERT INTO responses (id, attempt_id, question_id, answer, points, auto_graded, graded_at) \
+         SELECT x.id, $1, x.question_id, coalesce(x.answer, 'null'::jsonb), x.points, x.points IS NOT NULL, \
+                CASE WHEN x.points IS NOT NULL THEN now() END \
+         FROM jsonb_to_recordset($2::jsonb) AS x(id uuid, question_id uuid, answer jsonb, points numeric) \
+         ON CONFLICT (attempt_id, question_id) DO UPDATE SET points = EXCLUDED.points, \
+           auto_graded = EXCLUDED.auto_graded, graded_at = EXCLUDED.graded_at, updated_at = now()",
+        [attempt.id.into(), Value::Array(graded).into()],
+    )
+    .await?;
     db::exec(
         txn,
         "UPDATE attempts SET status = 'submitted', submitted_at = now(), auto_submitted = $2 WHERE id = $1",
@@ -578,17 +581,21 @@ pub async fn save_responses(
         close_if_expired(state, id, client).await?;
         return Err(deadline_passed());
     }
-    for (question_id, answer) in checked {
+    // One statement for all answers; a question listed twice keeps its last answer.
+    let mut rows: Vec<Value> = Vec::with_capacity(checked.len());
+    for (question_id, answer) in checked.into_iter().rev() {
+        if !rows.iter().any(|r| r["question_id"] == json!(question_id)) {
+            rows.push(json!({"id": Uuid::now_v7(), "question_id": question_id, "answer": answer}));
+        }
+    }
+    if !rows.is_empty() {
         db::exec(
             &txn,
-            "INSERT INTO responses (id, attempt_id, question_id, answer) VALUES ($1, $2, $3, $4) \
+            "INSERT INTO responses (id, attempt_id, question_id, answer) \
+             SELECT x.id, $1, x.question_id, x.answer \
+             FROM jsonb_to_recordset($2::jsonb) AS x(id uuid, question_id uuid, answer jsonb) \
              ON CONFLICT (attempt_id, question_id) DO UPDATE SET answer = EXCLUDED.answer, updated_at = now()",
-            [
-                Uuid::now_v7().into(),
-                id.into(),
-                question_id.into(),
-                answer.into(),
-            ],
+            [id.into(), Value::Array(rows).into()],
         )
         .await?;
     }
