@@ -235,6 +235,7 @@ CREATE TABLE domain_events (
     created_at  timestamptz NOT NULL DEFAULT now()
 );
 CREATE INDEX domain_events_kind_idx ON domain_events (kind, created_at);
+CREATE INDEX domain_events_user_idx ON domain_events (user_id, kind);
 
 -- Course editing moves from the global instructor role to course-scoped roles: the global
 -- `instructor` creates courses; `course_instructor` (owner and co-instructors) edits and grades

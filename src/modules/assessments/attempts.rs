@@ -216,15 +216,6 @@ async fn on_pass(
             _ => {}
         }
     }
-    let amount = a.reward.unwrap_or(settings.assessments.pass_reward);
-    wallet::service::reward(
-        txn,
-        user_id,
-        amount,
-        &format!("Passed {}", a.title),
-        &format!("assessment_pass:{user_id}:{}", a.id),
-    )
-    .await?;
     // Announced once per learner and assessment, also when a regrade passes an attempt again
     // or the reward is zero (so that `first` says nothing).
     let announced = db::one(
@@ -257,6 +248,16 @@ async fn on_pass(
         }
         None => {}
     }
+    // Last: the reward takes the audit chain, held until commit.
+    let amount = a.reward.unwrap_or(settings.assessments.pass_reward);
+    wallet::service::reward(
+        txn,
+        user_id,
+        amount,
+        &format!("Passed {}", a.title),
+        &format!("assessment_pass:{user_id}:{}", a.id),
+    )
+    .await?;
     Ok(())
 }
 
@@ -503,6 +504,7 @@ pub async fn start_attempt(
         ],
     )
     .await?;
+    let out = attempt_view(&txn, id, false).await?;
     audit::record(
         &txn,
         AuditEvent::new(
@@ -515,7 +517,6 @@ pub async fn start_attempt(
         client,
     )
     .await?;
-    let out = attempt_view(&txn, id, false).await?;
     txn.commit().await?;
     Ok(out)
 }
@@ -633,9 +634,9 @@ pub async fn submit(
         client,
     )
     .await?;
-    let out = attempt_view(&txn, id, false).await?;
     txn.commit().await?;
-    Ok(out)
+    // Read after commit: the audit chain is not held for it.
+    attempt_view(&state.db, id, false).await
 }
 
 // ------------------------------------------------------------------ manual grading
@@ -772,7 +773,7 @@ pub async fn grade_response(
         client,
     )
     .await?;
-    let out = attempt_view(&txn, attempt_id, true).await?;
     txn.commit().await?;
-    Ok(out)
+    // Read after commit: the audit chain is not held for it.
+    attempt_view(&state.db, attempt_id, true).await
 }

@@ -438,6 +438,7 @@ pub async fn create_assessment(
         ],
     )
     .await?;
+    let out = assessment_view(&txn, &state.settings, id, user.id, true).await?;
     audit::record(
         &txn,
         AuditEvent::new(
@@ -450,7 +451,6 @@ pub async fn create_assessment(
         client,
     )
     .await?;
-    let out = assessment_view(&txn, &state.settings, id, user.id, true).await?;
     txn.commit().await?;
     Ok(out)
 }
@@ -513,6 +513,7 @@ pub async fn update_assessment(
         ],
     )
     .await?;
+    let out = assessment_view(&txn, &state.settings, id, user.id, true).await?;
     audit::record(
         &txn,
         AuditEvent::new(
@@ -525,7 +526,6 @@ pub async fn update_assessment(
         client,
     )
     .await?;
-    let out = assessment_view(&txn, &state.settings, id, user.id, true).await?;
     txn.commit().await?;
     Ok(out)
 }

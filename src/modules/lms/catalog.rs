@@ -1030,6 +1030,7 @@ pub async fn create_course(
     .await?;
     set_categories(&txn, id, &req.category_ids).await?;
     set_tags(&txn, id, &fields.tags.unwrap_or_default()).await?;
+    let detail = detail(&txn, &state.settings, id).await?;
     audit::record(
         &txn,
         AuditEvent::new(Some(user.id), "course.create", "course", Some(id.to_string()))
@@ -1037,7 +1038,6 @@ pub async fn create_course(
         client,
     )
     .await?;
-    let detail = detail(&txn, &state.settings, id).await?;
     txn.commit().await?;
     Ok(detail)
 }
@@ -1139,6 +1139,7 @@ pub async fn update_course(
     .into_iter()
     .filter_map(|(k, set)| set.then_some(k))
     .collect();
+    let detail = detail(&txn, &state.settings, id).await?;
     audit::record(
         &txn,
         AuditEvent::new(
@@ -1151,7 +1152,6 @@ pub async fn update_course(
         client,
     )
     .await?;
-    let detail = detail(&txn, &state.settings, id).await?;
     txn.commit().await?;
     Ok(detail)
 }
@@ -1267,6 +1267,7 @@ pub async fn transition(
         [id.into(), to.into()],
     )
     .await?;
+    let detail = detail(&txn, &state.settings, id).await?;
     audit::record(
         &txn,
         AuditEvent::new(Some(user.id), audit_action, "course", Some(id.to_string()))
@@ -1274,7 +1275,6 @@ pub async fn transition(
         client,
     )
     .await?;
-    let detail = detail(&txn, &state.settings, id).await?;
     txn.commit().await?;
     Ok(detail)
 }
@@ -1348,6 +1348,7 @@ pub async fn add_instructor(
         ));
     }
     rbac::assign_role(&txn, req.user_id, rbac_role, course.scope(), Some(user.id)).await?;
+    let list = instructors(&txn, id).await?;
     audit::record(
         &txn,
         AuditEvent::new(
@@ -1360,7 +1361,6 @@ pub async fn add_instructor(
         client,
     )
     .await?;
-    let list = instructors(&txn, id).await?;
     txn.commit().await?;
     Ok(list)
 }
@@ -1486,6 +1486,7 @@ pub async fn add_prerequisite(
             "this course already requires that one",
         ));
     }
+    let list = prerequisites(&txn, id).await?;
     audit::record(
         &txn,
         AuditEvent::new(
@@ -1498,7 +1499,6 @@ pub async fn add_prerequisite(
         client,
     )
     .await?;
-    let list = prerequisites(&txn, id).await?;
     txn.commit().await?;
     Ok(list)
 }

@@ -164,6 +164,7 @@ pub async fn post_review(
             (id, true)
         }
     };
+    let out = review(&txn, id).await?;
     audit::record(
         &txn,
         AuditEvent::new(
@@ -180,7 +181,6 @@ pub async fn post_review(
         client,
     )
     .await?;
-    let out = review(&txn, id).await?;
     txn.commit().await?;
     Ok((out, created))
 }
@@ -212,6 +212,7 @@ pub async fn reply(
         ],
     )
     .await?;
+    let out = review(&txn, review_id).await?;
     audit::record(
         &txn,
         AuditEvent::new(
@@ -224,7 +225,6 @@ pub async fn reply(
         client,
     )
     .await?;
-    let out = review(&txn, review_id).await?;
     txn.commit().await?;
     Ok(out)
 }

@@ -274,6 +274,7 @@ pub async fn drop_enrollment(
         [id.into(), refund_id.into()],
     )
     .await?;
+    let out = enrollment(&txn, id).await?;
     audit::record(
         &txn,
         AuditEvent::new(
@@ -286,7 +287,6 @@ pub async fn drop_enrollment(
         client,
     )
     .await?;
-    let out = enrollment(&txn, id).await?;
     txn.commit().await?;
     Ok(out)
 }

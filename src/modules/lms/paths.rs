@@ -220,6 +220,7 @@ pub async fn create_path(
         )
         .await?;
     }
+    let out = path(&txn, id, Some(user.id)).await?;
     audit::record(
         &txn,
         AuditEvent::new(Some(user.id), "path.create", "learning_path", Some(id.to_string()))
@@ -227,7 +228,6 @@ pub async fn create_path(
         client,
     )
     .await?;
-    let out = path(&txn, id, Some(user.id)).await?;
     txn.commit().await?;
     Ok(out)
 }
@@ -281,6 +281,7 @@ pub async fn enroll_path(
             break;
         }
     }
+    let out = path(&txn, id, Some(user.id)).await?;
     audit::record(
         &txn,
         AuditEvent::new(
@@ -293,7 +294,6 @@ pub async fn enroll_path(
         client,
     )
     .await?;
-    let out = path(&txn, id, Some(user.id)).await?;
     txn.commit().await?;
     Ok(PathEnrollResponse {
         path: out,

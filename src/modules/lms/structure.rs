@@ -286,6 +286,7 @@ pub async fn create_module(
     )
     .await?;
     touch(&txn, course_id).await?;
+    let module = module_response(&txn, course_id, id).await?;
     audit::record(
         &txn,
         AuditEvent::new(
@@ -298,7 +299,6 @@ pub async fn create_module(
         client,
     )
     .await?;
-    let module = module_response(&txn, course_id, id).await?;
     txn.commit().await?;
     Ok(module)
 }
@@ -337,6 +337,7 @@ pub async fn update_module(
     )
     .await?;
     touch(&txn, m.course_id).await?;
+    let module = module_response(&txn, m.course_id, id).await?;
     audit::record(
         &txn,
         AuditEvent::new(
@@ -349,7 +350,6 @@ pub async fn update_module(
         client,
     )
     .await?;
-    let module = module_response(&txn, m.course_id, id).await?;
     txn.commit().await?;
     Ok(module)
 }
@@ -402,6 +402,7 @@ pub async fn reorder_modules(
     lock_course(&txn, course_id).await?;
     reorder(&txn, Siblings::Modules, course_id, &req.ids).await?;
     touch(&txn, course_id).await?;
+    let modules = outline(&txn, course_id).await?;
     audit::record(
         &txn,
         AuditEvent::new(
@@ -414,7 +415,6 @@ pub async fn reorder_modules(
         client,
     )
     .await?;
-    let modules = outline(&txn, course_id).await?;
     txn.commit().await?;
     Ok(modules)
 }
@@ -577,6 +577,7 @@ pub async fn create_lesson(
     .await?;
     learning::recompute_progress(&txn, &state.settings, m.course_id).await?;
     touch(&txn, m.course_id).await?;
+    let lesson = lesson_response(&txn, id, Some(user.id)).await?;
     audit::record(
         &txn,
         AuditEvent::new(Some(user.id), "course.lesson_create", "lesson", Some(id.to_string()))
@@ -584,7 +585,6 @@ pub async fn create_lesson(
         client,
     )
     .await?;
-    let lesson = lesson_response(&txn, id, Some(user.id)).await?;
     txn.commit().await?;
     Ok(lesson)
 }
@@ -746,6 +746,7 @@ pub async fn reorder_lessons(
     lock_course(&txn, m.course_id).await?;
     reorder(&txn, Siblings::Lessons, module_id, &req.ids).await?;
     touch(&txn, m.course_id).await?;
+    let module = module_response(&txn, m.course_id, module_id).await?;
     audit::record(
         &txn,
         AuditEvent::new(
@@ -758,7 +759,6 @@ pub async fn reorder_lessons(
         client,
     )
     .await?;
-    let module = module_response(&txn, m.course_id, module_id).await?;
     txn.commit().await?;
     Ok(module)
 }
