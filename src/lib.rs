@@ -7,6 +7,7 @@ pub mod events;
 pub mod http;
 pub mod modules;
 pub mod openapi;
+pub mod positions;
 pub mod startup;
 pub mod state;
 pub mod telemetry;

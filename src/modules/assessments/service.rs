@@ -17,6 +17,7 @@ use crate::http::error::{AppError, AppResult, FieldError};
 use crate::modules::audit::{self, AuditEvent};
 use crate::modules::lms::catalog::{self, CourseRow, course_for, lock_course, visible_course};
 use crate::modules::rbac;
+use crate::positions::Siblings;
 use crate::state::AppState;
 
 /// Whether the learner still has to pass an assessment of the course that is
@@ -549,18 +550,6 @@ async fn refuse_if_attempted(txn: &DatabaseTransaction, assessment_id: Uuid) -> 
     Ok(())
 }
 
-async fn question_count(txn: &DatabaseTransaction, assessment_id: Uuid) -> AppResult<i32> {
-    Ok(db::one(
-        txn,
-        "SELECT count(*) AS n FROM questions WHERE assessment_id = $1",
-        [assessment_id.into()],
-    )
-    .await?
-    .map(|r| r.try_get::<i64>("", "n"))
-    .transpose()?
-    .unwrap_or(0) as i32)
-}
-
 pub async fn add_question(
     state: &AppState,
     user: &AuthUser,
@@ -574,20 +563,9 @@ pub async fn add_question(
     let txn = state.db.begin().await?;
     lock_course(&txn, a.course_id).await?;
     refuse_if_attempted(&txn, assessment_id).await?;
-    let count = question_count(&txn, assessment_id).await?;
-    let position = req.position.unwrap_or(count);
-    if !(0..=count).contains(&position) {
-        return Err(AppError::validation(vec![FieldError::new(
-            "#/position",
-            format!("must be between 0 and {count}"),
-        )]));
-    }
-    db::exec(
-        &txn,
-        "UPDATE questions SET position = position + 1 WHERE assessment_id = $1 AND position >= $2",
-        [assessment_id.into(), position.into()],
-    )
-    .await?;
+    let position = Siblings::QUESTIONS
+        .make_room(&txn, assessment_id, req.position)
+        .await?;
     let id = Uuid::now_v7();
     db::exec(
         &txn,
@@ -657,35 +635,10 @@ pub async fn update_question(
     lock_course(&txn, a.course_id).await?;
     refuse_if_attempted(&txn, assessment_id).await?;
     let (_, position) = question_owner(&txn, id).await?;
-    if let Some(to) = req.position
-        && to != position
-    {
-        let count = question_count(&txn, assessment_id).await?;
-        if !(0..count).contains(&to) {
-            return Err(AppError::validation(vec![FieldError::new(
-                "#/position",
-                format!("must be between 0 and {}", count - 1),
-            )]));
-        }
-        let (lo, hi, delta) = if to < position {
-            (to, position - 1, 1)
-        } else {
-            (position + 1, to, -1)
-        };
-        db::exec(
-            &txn,
-            "UPDATE questions SET position = CASE WHEN id = $2 THEN $3 ELSE position + $6 END \
-             WHERE assessment_id = $1 AND (id = $2 OR position BETWEEN $4 AND $5)",
-            [
-                assessment_id.into(),
-                id.into(),
-                to.into(),
-                lo.into(),
-                hi.into(),
-                delta.into(),
-            ],
-        )
-        .await?;
+    if let Some(to) = req.position {
+        Siblings::QUESTIONS
+            .move_to(&txn, assessment_id, id, position, to)
+            .await?;
     }
     db::exec(
         &txn,
@@ -740,12 +693,9 @@ pub async fn delete_question(
     refuse_if_attempted(&txn, assessment_id).await?;
     let (_, position) = question_owner(&txn, id).await?;
     db::exec(&txn, "DELETE FROM questions WHERE id = $1", [id.into()]).await?;
-    db::exec(
-        &txn,
-        "UPDATE questions SET position = position - 1 WHERE assessment_id = $1 AND position > $2",
-        [assessment_id.into(), position.into()],
-    )
-    .await?;
+    Siblings::QUESTIONS
+        .close_gap(&txn, assessment_id, position)
+        .await?;
     audit::record(
         &txn,
         AuditEvent::new(

@@ -17,6 +17,7 @@ use crate::db;
 use crate::http::auth::{AuthUser, ClientInfo};
 use crate::http::error::{AppError, AppResult, FieldError};
 use crate::modules::audit::{self, AuditEvent};
+use crate::positions::Siblings;
 use crate::state::AppState;
 
 pub const LESSON_KINDS: [&str; 6] = [
@@ -27,195 +28,6 @@ pub const LESSON_KINDS: [&str; 6] = [
     "quiz",
     "assignment",
 ];
-
-/// Which table a position edit is about.
-#[derive(Clone, Copy)]
-enum Siblings {
-    Modules,
-    Lessons,
-}
-
-impl Siblings {
-    fn table(self) -> &'static str {
-        match self {
-            Siblings::Modules => "course_modules",
-            Siblings::Lessons => "lessons",
-        }
-    }
-    fn parent(self) -> &'static str {
-        match self {
-            Siblings::Modules => "course_id",
-            Siblings::Lessons => "module_id",
-        }
-    }
-}
-
-async fn sibling_count(txn: &DatabaseTransaction, s: Siblings, parent: Uuid) -> AppResult<i32> {
-    let n: i64 = db::one(
-        txn,
-        format!(
-            "SELECT count(*) AS n FROM {} WHERE {} = $1",
-            s.table(),
-            s.parent()
-        ),
-        [parent.into()],
-    )
-    .await?
-    .map(|r| r.try_get("", "n"))
-    .transpose()?
-    .unwrap_or(0);
-    Ok(n as i32)
-}
-
-fn position_error(max: i32) -> AppError {
-    AppError::validation(vec![FieldError::new(
-        "#/position",
-        format!("must be between 0 and {max}"),
-    )])
-}
-
-/// Opens a gap at `at` for a new row (or checks `at` is within 0..=count).
-async fn make_room(
-    txn: &DatabaseTransaction,
-    s: Siblings,
-    parent: Uuid,
-    at: Option<i32>,
-) -> AppResult<i32> {
-    let count = sibling_count(txn, s, parent).await?;
-    let at = at.unwrap_or(count);
-    if !(0..=count).contains(&at) {
-        return Err(position_error(count));
-    }
-    db::exec(
-        txn,
-        format!(
-            "UPDATE {} SET position = position + 1 WHERE {} = $1 AND position >= $2",
-            s.table(),
-            s.parent()
-        ),
-        [parent.into(), at.into()],
-    )
-    .await?;
-    Ok(at)
-}
-
-/// Moves row `id` from `from` to `to` among its siblings, in one statement.
-async fn move_to(
-    txn: &DatabaseTransaction,
-    s: Siblings,
-    parent: Uuid,
-    id: Uuid,
-    from: i32,
-    to: i32,
-) -> AppResult<()> {
-    let count = sibling_count(txn, s, parent).await?;
-    if !(0..count).contains(&to) {
-        return Err(position_error(count - 1));
-    }
-    if from == to {
-        return Ok(());
-    }
-    let (lo, hi, delta) = if to < from {
-        (to, from - 1, 1)
-    } else {
-        (from + 1, to, -1)
-    };
-    db::exec(
-        txn,
-        format!(
-            "UPDATE {} SET position = CASE WHEN id = $2 THEN $3 ELSE position + $6 END \
-             WHERE {} = $1 AND (id = $2 OR position BETWEEN $4 AND $5)",
-            s.table(),
-            s.parent()
-        ),
-        [
-            parent.into(),
-            id.into(),
-            to.into(),
-            lo.into(),
-            hi.into(),
-            delta.into(),
-        ],
-    )
-    .await?;
-    Ok(())
-}
-
-/// Closes the gap a removed row left at `at`.
-async fn close_gap(txn: &DatabaseTransaction, s: Siblings, parent: Uuid, at: i32) -> AppResult<()> {
-    db::exec(
-        txn,
-        format!(
-            "UPDATE {} SET position = position - 1 WHERE {} = $1 AND position > $2",
-            s.table(),
-            s.parent()
-        ),
-        [parent.into(), at.into()],
-    )
-    .await?;
-    Ok(())
-}
-
-/// Sets the order of all rows of a parent: `ids` must hold each of them exactly once.
-async fn reorder(
-    txn: &DatabaseTransaction,
-    s: Siblings,
-    parent: Uuid,
-    ids: &[Uuid],
-) -> AppResult<()> {
-    let current: Vec<Uuid> = db::all(
-        txn,
-        format!("SELECT id FROM {} WHERE {} = $1", s.table(), s.parent()),
-        [parent.into()],
-    )
-    .await?
-    .iter()
-    .map(|r| r.try_get("", "id"))
-    .collect::<Result<_, _>>()?;
-    let mut errors = Vec::new();
-    for (i, id) in ids.iter().enumerate() {
-        if !current.contains(id) {
-            errors.push(FieldError::new(
-                format!("#/ids/{i}"),
-                "not one of this parent's items",
-            ));
-        } else if ids[..i].contains(id) {
-            errors.push(FieldError::new(format!("#/ids/{i}"), "listed twice"));
-        }
-    }
-    let missing = current.iter().filter(|id| !ids.contains(id)).count();
-    if missing > 0 {
-        errors.push(FieldError::new(
-            "#/ids",
-            format!("{missing} item(s) missing: list every item exactly once"),
-        ));
-    }
-    if !errors.is_empty() {
-        return Err(AppError::unprocessable(
-            "invalid_order",
-            "the new order must list every item exactly once",
-        )
-        .with_errors(errors));
-    }
-    let list = ids
-        .iter()
-        .map(Uuid::to_string)
-        .collect::<Vec<_>>()
-        .join(",");
-    db::exec(
-        txn,
-        format!(
-            "UPDATE {t} x SET position = v.pos - 1, updated_at = now() \
-             FROM unnest(string_to_array($2, ',')::uuid[]) WITH ORDINALITY AS v(id, pos) \
-             WHERE x.id = v.id AND x.{p} = $1",
-            t = s.table(),
-            p = s.parent()
-        ),
-        [parent.into(), list.into()],
-    )
-    .await?;
-    Ok(())
-}
 
 // ------------------------------------------------------------------ modules
 
@@ -271,7 +83,9 @@ pub async fn create_module(
     }
     let txn = state.db.begin().await?;
     lock_course(&txn, course_id).await?;
-    let position = make_room(&txn, Siblings::Modules, course_id, req.position).await?;
+    let position = Siblings::MODULES
+        .make_room(&txn, course_id, req.position)
+        .await?;
     let id = Uuid::now_v7();
     db::exec(
         &txn,
@@ -323,7 +137,9 @@ pub async fn update_module(
     lock_course(&txn, m.course_id).await?;
     let m = module_row(&txn, id).await?;
     if let Some(to) = req.position {
-        move_to(&txn, Siblings::Modules, m.course_id, id, m.position, to).await?;
+        Siblings::MODULES
+            .move_to(&txn, m.course_id, id, m.position, to)
+            .await?;
     }
     db::exec(
         &txn,
@@ -371,7 +187,9 @@ pub async fn delete_module(
         [id.into()],
     )
     .await?;
-    close_gap(&txn, Siblings::Modules, m.course_id, m.position).await?;
+    Siblings::MODULES
+        .close_gap(&txn, m.course_id, m.position)
+        .await?;
     learning::recompute_progress(&txn, &state.settings, m.course_id).await?;
     touch(&txn, m.course_id).await?;
     audit::record(
@@ -400,7 +218,7 @@ pub async fn reorder_modules(
     course_for(state, user, course_id, "course:update").await?;
     let txn = state.db.begin().await?;
     lock_course(&txn, course_id).await?;
-    reorder(&txn, Siblings::Modules, course_id, &req.ids).await?;
+    Siblings::MODULES.reorder(&txn, course_id, &req.ids).await?;
     touch(&txn, course_id).await?;
     let modules = outline(&txn, course_id).await?;
     audit::record(
@@ -554,7 +372,9 @@ pub async fn create_lesson(
     let txn = state.db.begin().await?;
     lock_course(&txn, m.course_id).await?;
     module_row(&txn, module_id).await?;
-    let position = make_room(&txn, Siblings::Lessons, module_id, req.position).await?;
+    let position = Siblings::LESSONS
+        .make_room(&txn, module_id, req.position)
+        .await?;
     let id = Uuid::now_v7();
     db::exec(
         &txn,
@@ -652,15 +472,9 @@ pub async fn update_lesson(
     lock_course(&txn, lesson.course_id).await?;
     let lesson = lesson_row(&txn, id).await?;
     if let Some(to) = req.position {
-        move_to(
-            &txn,
-            Siblings::Lessons,
-            lesson.module_id,
-            id,
-            lesson.position,
-            to,
-        )
-        .await?;
+        Siblings::LESSONS
+            .move_to(&txn, lesson.module_id, id, lesson.position, to)
+            .await?;
     }
     db::exec(
         &txn,
@@ -714,7 +528,9 @@ pub async fn delete_lesson(
     lock_course(&txn, lesson.course_id).await?;
     let lesson = lesson_row(&txn, id).await?;
     db::exec(&txn, "DELETE FROM lessons WHERE id = $1", [id.into()]).await?;
-    close_gap(&txn, Siblings::Lessons, lesson.module_id, lesson.position).await?;
+    Siblings::LESSONS
+        .close_gap(&txn, lesson.module_id, lesson.position)
+        .await?;
     learning::recompute_progress(&txn, &state.settings, lesson.course_id).await?;
     touch(&txn, lesson.course_id).await?;
     audit::record(
@@ -744,7 +560,7 @@ pub async fn reorder_lessons(
     course_for(state, user, m.course_id, "course:update").await?;
     let txn = state.db.begin().await?;
     lock_course(&txn, m.course_id).await?;
-    reorder(&txn, Siblings::Lessons, module_id, &req.ids).await?;
+    Siblings::LESSONS.reorder(&txn, module_id, &req.ids).await?;
     touch(&txn, m.course_id).await?;
     let module = module_response(&txn, m.course_id, module_id).await?;
     audit::record(
