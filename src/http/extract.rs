@@ -82,6 +82,13 @@ where
 
 /// Deserializes `bytes` as `T`, pointing at the failing field.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
+    if has_nul_escape(bytes) {
+        // Postgres text cannot hold U+0000; refuse it here rather than fail at the database.
+        return Err(AppError::bad_request(
+            "malformed_json",
+            "the body holds a NUL character (\\u0000), which no field accepts",
+        ));
+    }
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let value: T = serde_path_to_error::deserialize(&mut de).map_err(|e| {
         let path = e.path().clone();
@@ -107,6 +114,19 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
         AppError::bad_request("malformed_json", format!("the body is not valid JSON: {e}"))
     })?;
     Ok(value)
+}
+
+/// Whether the JSON text holds a `\u0000` escape (one not itself escaped as `\\u0000`).
+fn has_nul_escape(bytes: &[u8]) -> bool {
+    bytes.windows(6).enumerate().any(|(i, w)| {
+        w.eq_ignore_ascii_case(b"\\u0000")
+            && bytes[..i]
+                .iter()
+                .rev()
+                .take_while(|&&b| b == b'\\')
+                .count()
+                .is_multiple_of(2)
+    })
 }
 
 fn pointer_of(path: &serde_path_to_error::Path) -> String {

@@ -28,7 +28,7 @@ pub fn header(req: &HttpRequest) -> AppResult<Option<String>> {
     }
     if key.len() > 200 {
         return Err(AppError::bad_request(
-            "idempotency_key_required",
+            "invalid_idempotency_key",
             "the Idempotency-Key is longer than 200 characters",
         )
         .with_errors(vec![FieldError::new(

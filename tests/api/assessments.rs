@@ -932,6 +932,30 @@ async fn answers_are_checked_against_each_kind() {
         0,
         "a refused save stores nothing"
     );
+    // Numbers too large to grade are refused, not overflowed; NUL characters never reach the
+    // database.
+    assert_problem(
+        w.save(
+            &w.learner,
+            attempt,
+            json!([{"question_id": numeric, "answer": "-79228162514264337593543950335"}]),
+        )
+        .await,
+        422,
+        "validation_failed",
+    )
+    .await;
+    assert_problem(
+        w.save(
+            &w.learner,
+            attempt,
+            json!([{"question_id": essay, "answer": "before\u{0}after"}]),
+        )
+        .await,
+        400,
+        "malformed_json",
+    )
+    .await;
 
     let saved = expect(
         w.save(
@@ -1946,6 +1970,27 @@ async fn passing_a_lesson_quiz_completes_the_lesson() {
         Some("completed"),
         "a fail completes nothing"
     );
+    // Nor can the learner mark it completed by hand: the quiz decides.
+    assert_problem(
+        put_as(
+            &w.app,
+            &format!("/api/v1/lessons/{quiz_lesson}/progress"),
+            &w.learner,
+            &json!({"status": "completed"}),
+        )
+        .await,
+        422,
+        "assessment_required",
+    )
+    .await;
+    let started = put_as(
+        &w.app,
+        &format!("/api/v1/lessons/{quiz_lesson}/progress"),
+        &w.learner,
+        &json!({"status": "started", "time_spent_seconds": 30}),
+    )
+    .await;
+    assert_eq!(started.status(), 200);
 
     w.take_tf(&w.learner, quiz, q, true).await;
     let progress = expect(w.app.get_as(&progress_path, &w.learner).await, 200).await;

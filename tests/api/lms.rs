@@ -1229,6 +1229,56 @@ async fn the_status_workflow_refuses_invalid_transitions_and_empty_courses() {
         "invalid_transition",
     )
     .await;
+    // Archive once; a second archive is a clash too.
+    let archive = format!("/api/v1/courses/{}/archive", course.id);
+    expect(app.post_as(&archive, &s.owner, &json!({})).await, 200).await;
+    assert_problem(
+        app.post_as(&archive, &s.owner, &json!({})).await,
+        409,
+        "invalid_transition",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn edits_refuse_a_taken_slug_nul_characters_and_bad_search_input() {
+    let app = TestApp::spawn().await;
+    let s = staff(&app).await;
+    create_course(&app, &s.owner, json!({"title": "First", "slug": "first"})).await;
+    let second = uuid_of(&create_course(&app, &s.owner, json!({"title": "Second"})).await["id"]);
+    let path = format!("/api/v1/courses/{second}");
+    assert_problem(
+        app.patch_as(&path, &s.owner, &json!({"slug": "first"}))
+            .await,
+        409,
+        "slug_taken",
+    )
+    .await;
+    // U+0000 cannot be stored: refused up front, not a 500 from the database.
+    assert_problem(
+        app.patch_as(&path, &s.owner, &json!({"title": "a\u{0}b"}))
+            .await,
+        400,
+        "malformed_json",
+    )
+    .await;
+    let detail = expect(app.get_as(&path, &s.owner).await, 200).await;
+    assert_eq!(detail["title"], "Second");
+    assert_eq!(detail["slug"], "second");
+    for query in [
+        "q=a%00b",
+        "tag=x%00",
+        "sort=loudest",
+        "price=cheap",
+        "per_page=0",
+    ] {
+        assert_problem(
+            app.get(&format!("/api/v1/courses?{query}")).await,
+            422,
+            "validation_failed",
+        )
+        .await;
+    }
 }
 
 // ------------------------------------------------------------------ prerequisites and categories

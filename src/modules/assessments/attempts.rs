@@ -178,7 +178,8 @@ async fn settle(txn: &DatabaseTransaction, settings: &Settings, attempt_id: Uuid
     let percent = if max_score.is_zero() {
         Decimal::ZERO
     } else {
-        (score * Decimal::ONE_HUNDRED / max_score).round_dp(2)
+        (score * Decimal::ONE_HUNDRED / max_score)
+            .round_dp_with_strategy(2, rust_decimal::RoundingStrategy::MidpointAwayFromZero)
     };
     let passed = percent >= a.pass_score;
     db::exec(
@@ -420,6 +421,13 @@ pub async fn start_attempt(
         [format!("attempt:{}:{assessment_id}", user.id).into()],
     )
     .await?;
+    // Questions cannot change while an attempt starts (edits lock the assessment row).
+    db::exec(
+        &txn,
+        "SELECT id FROM assessments WHERE id = $1 FOR SHARE",
+        [assessment_id.into()],
+    )
+    .await?;
     if let Some(open) = db::one(
         &txn,
         "SELECT id FROM attempts WHERE assessment_id = $1 AND user_id = $2 AND status = 'in_progress' FOR UPDATE",
@@ -435,6 +443,18 @@ pub async fn start_attempt(
             ));
         }
         finalize(&txn, &state.settings, &open, true).await?;
+        audit::record(
+            &txn,
+            AuditEvent::new(
+                Some(user.id),
+                "assessment.auto_submit",
+                "attempt",
+                Some(open.id.to_string()),
+            )
+            .details(json!({"assessment_id": assessment_id})),
+            client,
+        )
+        .await?;
     }
     let used: i64 = db::one(
         &txn,

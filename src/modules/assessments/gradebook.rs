@@ -172,7 +172,7 @@ pub async fn gradebook(
 
 fn csv_field(s: &str) -> String {
     // Formula-looking cells are prefixed so spreadsheets show them as text.
-    let s = if s.starts_with(['=', '+', '-', '@']) {
+    let s = if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
         format!("'{s}")
     } else {
         s.to_owned()

@@ -124,8 +124,11 @@ pub fn build(q: &QuestionRequest) -> Result<(Vec<OptionResponse>, Value), Vec<Fi
         }
         "numeric" => {
             let tolerance = q.tolerance.unwrap_or(Decimal::ZERO);
-            if tolerance.is_sign_negative() {
-                errors.push(FieldError::new("#/tolerance", "must be 0 or more"));
+            if tolerance.is_sign_negative() || !in_range(tolerance) {
+                errors.push(FieldError::new("#/tolerance", "0 or more, below 10^15"));
+            }
+            if q.numeric_answer.is_some_and(|v| !in_range(v)) {
+                errors.push(FieldError::new("#/numeric_answer", "below 10^15 in size"));
             }
             match q.numeric_answer {
                 Some(v) => {
@@ -158,6 +161,13 @@ pub fn build(q: &QuestionRequest) -> Result<(Vec<OptionResponse>, Value), Vec<Fi
     }
 }
 
+/// Numbers in keys and answers stay below this in size, so grading arithmetic cannot overflow.
+const NUMERIC_LIMIT: i64 = 1_000_000_000_000_000;
+
+fn in_range(d: Decimal) -> bool {
+    d.abs() < Decimal::from(NUMERIC_LIMIT)
+}
+
 fn decimal_of(v: &Value) -> Option<Decimal> {
     match v {
         Value::Number(n) => Decimal::from_str(&n.to_string())
@@ -166,6 +176,7 @@ fn decimal_of(v: &Value) -> Option<Decimal> {
         Value::String(s) => Decimal::from_str(s.trim()).ok(),
         _ => None,
     }
+    .filter(|d| in_range(*d))
 }
 
 /// Checks a learner's answer against the question's shape and returns it as stored.
@@ -205,7 +216,7 @@ pub fn check_answer(
         },
         "numeric" => decimal_of(answer)
             .map(|d| Value::String(d.normalize().to_string()))
-            .ok_or_else(|| "a number".into()),
+            .ok_or_else(|| "a number below 10^15 in size".into()),
         "essay" => match answer.as_str() {
             Some(s) if s.chars().count() <= 50_000 => Ok(answer.clone()),
             _ => Err("text of at most 50000 characters".into()),
@@ -292,7 +303,7 @@ pub fn grade(
             let value = decimal_of(&key["value"]);
             let tolerance = decimal_of(&key["tolerance"]).unwrap_or(Decimal::ZERO);
             full(match (decimal_of(answer), value) {
-                (Some(a), Some(v)) => (a - v).abs() <= tolerance,
+                (Some(a), Some(v)) => a.checked_sub(v).is_some_and(|d| d.abs() <= tolerance),
                 _ => false,
             })
         }
@@ -383,6 +394,20 @@ mod tests {
             grade("essay", &json!({}), false, p, &Value::Null),
             Some(Decimal::ZERO)
         );
+    }
+
+    #[test]
+    fn huge_numbers_are_refused_not_overflowed() {
+        let huge = json!("-79228162514264337593543950335");
+        assert!(check_answer("numeric", &[], &huge).is_err());
+        let key = json!({"value": "3.14", "tolerance": "0"});
+        assert_eq!(
+            grade("numeric", &key, false, Decimal::ONE, &huge),
+            Some(Decimal::ZERO)
+        );
+        let mut n = q("numeric");
+        n.numeric_answer = Some(Decimal::MAX);
+        assert!(build(&n).is_err());
     }
 
     #[test]

@@ -354,11 +354,13 @@ fn check_settings(
         errors.push(FieldError::new("#/grading_policy", "`best` or `last`"));
     }
     if let Some(r) = reward
-        && (r.is_sign_negative() || r.scale() > 8)
+        && (r.is_sign_negative()
+            || r.scale() > 8
+            || r >= Decimal::from(1_000_000_000_000_000_000i64))
     {
         errors.push(FieldError::new(
             "#/reward",
-            "a non-negative AZR amount, at most 8 decimals",
+            "a non-negative AZR amount below 10^18, at most 8 decimals",
         ));
     }
     if errors.is_empty() {
@@ -534,6 +536,13 @@ pub async fn update_assessment(
 /// Questions change only while nobody has attempted the assessment, so every attempt keeps
 /// the questions it was given.
 async fn refuse_if_attempted(txn: &DatabaseTransaction, assessment_id: Uuid) -> AppResult<()> {
+    // Starting an attempt shares this lock: an edit and a start never interleave.
+    db::exec(
+        txn,
+        "SELECT id FROM assessments WHERE id = $1 FOR UPDATE",
+        [assessment_id.into()],
+    )
+    .await?;
     let attempted = db::one(
         txn,
         "SELECT 1 AS one FROM attempts WHERE assessment_id = $1 LIMIT 1",

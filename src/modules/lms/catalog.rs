@@ -501,8 +501,25 @@ pub async fn list_courses(
             .filter(|s| !s.is_empty())
             .map(str::to_owned);
     let mut errors = Vec::new();
-    if text.as_ref().is_some_and(|t| t.chars().count() > 200) {
-        errors.push(FieldError::new("q", "at most 200 characters"));
+    if text
+        .as_ref()
+        .is_some_and(|t| t.chars().count() > 200 || t.contains('\0'))
+    {
+        errors.push(FieldError::new(
+            "q",
+            "at most 200 characters, no NUL characters",
+        ));
+    }
+    for (name, value) in [("tag", &q.tag), ("language", &q.language)] {
+        if value
+            .as_ref()
+            .is_some_and(|v| v.contains('\0') || v.len() > 100)
+        {
+            errors.push(FieldError::new(
+                name,
+                "at most 100 characters, no NUL characters",
+            ));
+        }
     }
     if let Some(level) = &q.level
         && !LEVELS.contains(&level.as_str())
@@ -1115,7 +1132,15 @@ pub async fn update_course(
             fields.completion_reward.flatten().into(),
         ],
     )
-    .await?;
+    .await
+    .map_err(|e| match e.sql_err() {
+        // A concurrent update took the slug between the check above and this write.
+        Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => {
+            AppError::conflict("slug_taken", "the slug is taken")
+                .with_errors(vec![FieldError::new("#/slug", "taken")])
+        }
+        _ => e.into(),
+    })?;
     if let Some(ids) = &req.category_ids {
         set_categories(&txn, id, ids).await?;
     }

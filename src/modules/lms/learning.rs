@@ -93,22 +93,30 @@ pub async fn enroll_in(
     course: &CourseRow,
     learning_path_id: Option<Uuid>,
 ) -> AppResult<EnrollmentResponse> {
-    if course.status != "published" {
+    // The course row first (lock order: course, wallets, audit chain): it serialises
+    // enrollments in the course and gives the price and status as of now, not as read earlier.
+    let fresh = db::one(
+        txn,
+        "UPDATE courses SET enrollment_count = enrollment_count + 1 WHERE id = $1 AND deleted_at IS NULL \
+         RETURNING status, title, price, currency",
+        [course.id.into()],
+    )
+    .await?
+    .ok_or_else(|| AppError::not_found("course"))?;
+    let status: String = fresh.try_get("", "status")?;
+    if status != "published" {
         return Err(AppError::unprocessable(
             "course_not_open",
-            format!(
-                "this course is {}: only published courses take enrollments",
-                course.status
-            ),
+            format!("this course is {status}: only published courses take enrollments"),
         ));
     }
-    // One enrollment decision per learner and course at a time.
-    db::exec(
-        txn,
-        "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",
-        [format!("enroll:{user_id}:{}", course.id).into()],
-    )
-    .await?;
+    let course = CourseRow {
+        status,
+        title: fresh.try_get("", "title")?,
+        price: fresh.try_get("", "price")?,
+        currency: fresh.try_get("", "currency")?,
+        ..course.clone()
+    };
     if live_enrollment(txn, user_id, course.id).await?.is_some() {
         return Err(AppError::conflict(
             "already_enrolled",
@@ -143,13 +151,6 @@ pub async fn enroll_in(
         .with_errors(errors));
     }
     let id = Uuid::now_v7();
-    // Lock order: the course row before wallets and the audit chain (as reviews do).
-    db::exec(
-        txn,
-        "UPDATE courses SET enrollment_count = enrollment_count + 1 WHERE id = $1",
-        [course.id.into()],
-    )
-    .await?;
     let payment_id = if course.price > Decimal::ZERO {
         Some(
             wallet::service::pay(
@@ -226,7 +227,17 @@ pub async fn drop_enrollment(
     client: &ClientInfo,
     id: Uuid,
 ) -> AppResult<EnrollmentResponse> {
+    let course_of = db::one(
+        &state.db,
+        "SELECT course_id FROM enrollments WHERE id = $1 AND user_id = $2",
+        [id.into(), user.id.into()],
+    )
+    .await?
+    .ok_or_else(|| AppError::not_found("enrollment"))?
+    .try_get::<Uuid>("", "course_id")?;
     let txn = state.db.begin().await?;
+    // Lock order: the course row, then the enrollment (as structure edits recompute progress).
+    crate::modules::lms::catalog::lock_course(&txn, course_of).await?;
     let row = db::one(
         &txn,
         "SELECT user_id, course_id, status, payment_id, enrolled_at FROM enrollments WHERE id = $1 FOR UPDATE",
@@ -255,7 +266,6 @@ pub async fn drop_enrollment(
     let payment: Option<Uuid> = row.try_get("", "payment_id")?;
     let enrolled_at: chrono::DateTime<Utc> = row.try_get("", "enrolled_at")?;
     let window = state.settings.lms.refund_window_days;
-    // Lock order: the course row before wallets and the audit chain.
     db::exec(
         &txn,
         "UPDATE courses SET enrollment_count = greatest(enrollment_count - 1, 0) WHERE id = $1",
@@ -594,6 +604,21 @@ pub async fn record_progress(
     }
     let txn = state.db.begin().await?;
     let enrollment_id = lock_live_enrollment(&txn, user.id, lesson.course_id).await?;
+    // A lesson with an assessment is completed by passing it, not by saying so.
+    if req.status == "completed"
+        && db::one(
+            &txn,
+            "SELECT 1 AS one FROM assessments WHERE lesson_id = $1 LIMIT 1",
+            [lesson_id.into()],
+        )
+        .await?
+        .is_some()
+    {
+        return Err(AppError::unprocessable(
+            "assessment_required",
+            "pass this lesson's assessment to complete it",
+        ));
+    }
     let (progress, newly_completed) = upsert_progress(
         &txn,
         enrollment_id,
@@ -637,8 +662,10 @@ pub async fn complete_lesson_for(
     lesson_id: Uuid,
 ) -> AppResult<Option<Refreshed>> {
     let lesson = lesson_row(txn, lesson_id).await?;
-    let Ok(enrollment_id) = lock_live_enrollment(txn, user_id, lesson.course_id).await else {
-        return Ok(None);
+    let enrollment_id = match lock_live_enrollment(txn, user_id, lesson.course_id).await {
+        Ok(id) => id,
+        Err(e) if e.code() == "not_enrolled" => return Ok(None),
+        Err(e) => return Err(e),
     };
     upsert_progress(txn, enrollment_id, lesson_id, "completed", 0, 0).await?;
     Ok(Some(
@@ -654,8 +681,10 @@ pub async fn recheck_completion(
     user_id: Uuid,
     course_id: Uuid,
 ) -> AppResult<Option<Refreshed>> {
-    let Ok(enrollment_id) = lock_live_enrollment(txn, user_id, course_id).await else {
-        return Ok(None);
+    let enrollment_id = match lock_live_enrollment(txn, user_id, course_id).await {
+        Ok(id) => id,
+        Err(e) if e.code() == "not_enrolled" => return Ok(None),
+        Err(e) => return Err(e),
     };
     Ok(Some(
         refresh_enrollment(txn, settings, enrollment_id).await?,

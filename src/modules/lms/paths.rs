@@ -39,7 +39,7 @@ async fn path(
         "SELECT pc.course_id, c.title, c.slug, pc.position, pc.required, \
            (SELECT e.status FROM enrollments e WHERE e.course_id = pc.course_id AND e.user_id = $2 \
             ORDER BY e.status = 'dropped', e.enrolled_at DESC LIMIT 1) AS enrollment_status \
-         FROM learning_path_courses pc JOIN courses c ON c.id = pc.course_id \
+         FROM learning_path_courses pc JOIN courses c ON c.id = pc.course_id AND c.deleted_at IS NULL \
          WHERE pc.path_id = $1 ORDER BY pc.position",
         [id.into(), viewer.into()],
     )
@@ -276,6 +276,10 @@ pub async fn enroll_path(
             _ => {}
         }
         let course = course_row(&txn, step.course_id).await?;
+        if course.status != "published" {
+            // An archived step takes no one; the path goes on with the next.
+            continue;
+        }
         enrollments.push(enroll_in(&txn, user.id, &course, Some(id)).await?);
         if step.required {
             break;

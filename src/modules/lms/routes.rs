@@ -645,6 +645,7 @@ pub async fn delete_lesson(
     params(("id" = Uuid, Path, description = "Course id"), ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe: the same key answers with the first result")),
     responses(
         (status = 201, body = EnrollmentResponse),
+        (status = 400, description = "`invalid_idempotency_key`", body = Problem, content_type = "application/problem+json"),
         (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "`forbidden`", body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
@@ -719,7 +720,7 @@ pub async fn drop_enrollment(
         (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "`not_enrolled`", body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`assessment_required`, `validation_failed`", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[put("/lessons/{id}/progress")]

@@ -109,7 +109,7 @@ pub async fn list_wallet_transactions(
     request_body = TransferRequest,
     responses(
         (status = 201, body = TransactionResponse),
-        (status = 400, description = "`idempotency_key_required`", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "`idempotency_key_required`, `invalid_idempotency_key`", body = Problem, content_type = "application/problem+json"),
         (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "`email_not_verified`, `forbidden`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "unknown or foreign wallet", body = Problem, content_type = "application/problem+json"),
