@@ -23,21 +23,24 @@ use crate::state::AppState;
 type Cell = (Option<Decimal>, Option<Decimal>, i64, bool);
 
 struct Column {
+    course_id: Uuid,
     col: GradebookColumn,
     required: bool,
 }
 
-async fn columns(db: &impl ConnectionTrait, course_id: Uuid) -> AppResult<Vec<Column>> {
+/// The assessments of these courses, in each course's order.
+async fn columns(db: &impl ConnectionTrait, course_ids: &[Uuid]) -> AppResult<Vec<Column>> {
     db::all(
         db,
-        "SELECT id, title, kind, weight, pass_score, grading_policy, required_for_completion \
-         FROM assessments WHERE course_id = $1 ORDER BY created_at, id",
-        [course_id.into()],
+        "SELECT course_id, id, title, kind, weight, pass_score, grading_policy, required_for_completion \
+         FROM assessments WHERE course_id = ANY($1) ORDER BY course_id, created_at, id",
+        [course_ids.to_vec().into()],
     )
     .await?
     .iter()
     .map(|r| {
         Ok(Column {
+            course_id: r.try_get("", "course_id")?,
             col: GradebookColumn {
                 assessment_id: r.try_get("", "id")?,
                 title: r.try_get("", "title")?,
@@ -55,7 +58,7 @@ async fn columns(db: &impl ConnectionTrait, course_id: Uuid) -> AppResult<Vec<Co
 /// Each (learner, assessment)'s result, for learners `user` (or all when `None`).
 async fn cells(
     db: &impl ConnectionTrait,
-    course_id: Uuid,
+    course_ids: &[Uuid],
     user: Option<Uuid>,
 ) -> AppResult<HashMap<(Uuid, Uuid), Cell>> {
     let rows = db::all(
@@ -64,9 +67,9 @@ async fn cells(
            max(t.percent) FILTER (WHERE t.status = 'graded') AS best, \
            (array_agg(t.percent ORDER BY t.number DESC) FILTER (WHERE t.status = 'graded'))[1] AS last \
          FROM attempts t JOIN assessments a ON a.id = t.assessment_id \
-         WHERE a.course_id = $1 AND ($2::uuid IS NULL OR t.user_id = $2) \
+         WHERE a.course_id = ANY($1) AND ($2::uuid IS NULL OR t.user_id = $2) \
          GROUP BY t.user_id, t.assessment_id",
-        [course_id.into(), user.into()],
+        [course_ids.to_vec().into(), user.into()],
     )
     .await?;
     let mut out = HashMap::new();
@@ -87,7 +90,7 @@ async fn cells(
 /// One learner's cells, weighted grade and pass.
 fn row_for(
     settings: &Settings,
-    cols: &[Column],
+    cols: &[&Column],
     cells: &HashMap<(Uuid, Uuid), Cell>,
     user: Uuid,
 ) -> (Vec<GradeCell>, Decimal, bool) {
@@ -141,8 +144,9 @@ pub async fn gradebook(
             "only the course's graders see its gradebook",
         ));
     }
-    let cols = columns(&state.db, course_id).await?;
-    let cells = cells(&state.db, course_id, None).await?;
+    let cols = columns(&state.db, &[course_id]).await?;
+    let cells = cells(&state.db, &[course_id], None).await?;
+    let refs: Vec<&Column> = cols.iter().collect();
     let learners = db::all(
         &state.db,
         "SELECT u.id, u.display_name, u.email FROM enrollments e JOIN users u ON u.id = e.user_id \
@@ -153,7 +157,7 @@ pub async fn gradebook(
     let mut rows = Vec::with_capacity(learners.len());
     for l in &learners {
         let id: Uuid = l.try_get("", "id")?;
-        let (grades, course_grade, passed) = row_for(&state.settings, &cols, &cells, id);
+        let (grades, course_grade, passed) = row_for(&state.settings, &refs, &cells, id);
         rows.push(GradebookRow {
             user_id: id,
             display_name: l.try_get("", "display_name")?,
@@ -222,11 +226,19 @@ pub async fn my_grades(state: &AppState, user: &AuthUser) -> AppResult<Vec<MyCou
         [user.id.into()],
     )
     .await?;
+    let ids = courses
+        .iter()
+        .map(|c| c.try_get::<Uuid>("", "id"))
+        .collect::<Result<Vec<_>, _>>()?;
+    // Three queries for all the courses together.
+    let all_cols = columns(&state.db, &ids).await?;
+    let cells = cells(&state.db, &ids, Some(user.id)).await?;
     let mut out = Vec::with_capacity(courses.len());
-    for c in &courses {
-        let course_id: Uuid = c.try_get("", "id")?;
-        let cols = columns(&state.db, course_id).await?;
-        let cells = cells(&state.db, course_id, Some(user.id)).await?;
+    for (c, course_id) in courses.iter().zip(ids) {
+        let cols: Vec<&Column> = all_cols
+            .iter()
+            .filter(|k| k.course_id == course_id)
+            .collect();
         let (grades, course_grade, passed) = row_for(&state.settings, &cols, &cells, user.id);
         out.push(MyCourseGrades {
             course_id,

@@ -143,27 +143,42 @@ pub async fn questions(
     db: &impl ConnectionTrait,
     assessment_id: Uuid,
 ) -> AppResult<Vec<QuestionRow>> {
+    Ok(questions_of(db, &[assessment_id])
+        .await?
+        .into_iter()
+        .map(|(_, q)| q)
+        .collect())
+}
+
+/// The questions of several assessments, in order, each with its assessment id.
+async fn questions_of(
+    db: &impl ConnectionTrait,
+    ids: &[Uuid],
+) -> AppResult<Vec<(Uuid, QuestionRow)>> {
     db::all(
         db,
-        "SELECT id, kind, prompt, points, options, answer, partial_credit, explanation, position \
-         FROM questions WHERE assessment_id = $1 ORDER BY position",
-        [assessment_id.into()],
+        "SELECT assessment_id, id, kind, prompt, points, options, answer, partial_credit, explanation, position \
+         FROM questions WHERE assessment_id = ANY($1) ORDER BY assessment_id, position",
+        [ids.to_vec().into()],
     )
     .await?
     .iter()
     .map(|r| {
-        Ok(QuestionRow {
-            id: r.try_get("", "id")?,
-            kind: r.try_get("", "kind")?,
-            prompt: r.try_get("", "prompt")?,
-            points: r.try_get("", "points")?,
-            options: serde_json::from_value(r.try_get::<Value>("", "options")?)
-                .map_err(AppError::internal)?,
-            answer: r.try_get("", "answer")?,
-            partial_credit: r.try_get("", "partial_credit")?,
-            explanation: r.try_get("", "explanation")?,
-            position: r.try_get("", "position")?,
-        })
+        Ok((
+            r.try_get("", "assessment_id")?,
+            QuestionRow {
+                id: r.try_get("", "id")?,
+                kind: r.try_get("", "kind")?,
+                prompt: r.try_get("", "prompt")?,
+                points: r.try_get("", "points")?,
+                options: serde_json::from_value(r.try_get::<Value>("", "options")?)
+                    .map_err(AppError::internal)?,
+                answer: r.try_get("", "answer")?,
+                partial_credit: r.try_get("", "partial_credit")?,
+                explanation: r.try_get("", "explanation")?,
+                position: r.try_get("", "position")?,
+            },
+        ))
     })
     .collect()
 }
@@ -190,64 +205,97 @@ pub async fn assessment_view(
     viewer: Uuid,
     staff: bool,
 ) -> AppResult<AssessmentResponse> {
-    let r = db::one(
+    assessment_views(db, settings, &[id], viewer, staff)
+        .await?
+        .pop()
+        .ok_or_else(|| AppError::not_found("assessment"))
+}
+
+/// Several assessments as `viewer` may see them, in the order of `ids`: three queries
+/// whatever their number.
+async fn assessment_views(
+    db: &impl ConnectionTrait,
+    settings: &crate::config::Settings,
+    ids: &[Uuid],
+    viewer: Uuid,
+    staff: bool,
+) -> AppResult<Vec<AssessmentResponse>> {
+    let rows = db::all(
         db,
         "SELECT a.*, (SELECT count(*) FROM questions q WHERE q.assessment_id = a.id) AS question_count, \
          (SELECT coalesce(sum(points), 0) FROM questions q WHERE q.assessment_id = a.id) AS total_points \
-         FROM assessments a WHERE a.id = $1",
-        [id.into()],
+         FROM assessments a WHERE a.id = ANY($1)",
+        [ids.to_vec().into()],
     )
-    .await?
-    .ok_or_else(|| AppError::not_found("assessment"))?;
-    let my_attempts = db::all(
+    .await?;
+    let mut attempts: Vec<AttemptSummary> = db::all(
         db,
-        format!("SELECT {ATTEMPT_COLUMNS} FROM attempts t WHERE t.assessment_id = $1 AND t.user_id = $2 ORDER BY t.number DESC"),
-        [id.into(), viewer.into()],
+        format!("SELECT {ATTEMPT_COLUMNS} FROM attempts t WHERE t.assessment_id = ANY($1) AND t.user_id = $2 ORDER BY t.number DESC"),
+        [ids.to_vec().into(), viewer.into()],
     )
     .await?
     .iter()
     .map(attempt_summary)
     .collect::<AppResult<Vec<_>>>()?;
-    let questions = if staff {
-        Some(
-            questions(db, id)
-                .await?
-                .into_iter()
-                .map(question_response)
-                .collect(),
-        )
+    let mut keyed = if staff {
+        questions_of(db, ids).await?
     } else {
-        None
+        Vec::new()
     };
-    Ok(AssessmentResponse {
-        id,
-        course_id: r.try_get("", "course_id")?,
-        lesson_id: r.try_get("", "lesson_id")?,
-        kind: r.try_get("", "kind")?,
-        title: r.try_get("", "title")?,
-        instructions: r.try_get("", "instructions")?,
-        pass_score: r.try_get::<Decimal>("", "pass_score")?.normalize(),
-        time_limit_seconds: r.try_get("", "time_limit_seconds")?,
-        max_attempts: r.try_get("", "max_attempts")?,
-        available_from: r.try_get("", "available_from")?,
-        available_until: r.try_get("", "available_until")?,
-        shuffle_questions: r.try_get("", "shuffle_questions")?,
-        shuffle_options: r.try_get("", "shuffle_options")?,
-        show_correct_answers: r.try_get("", "show_correct_answers")?,
-        weight: r.try_get::<Decimal>("", "weight")?.normalize(),
-        grading_policy: r.try_get("", "grading_policy")?,
-        required_for_completion: r.try_get("", "required_for_completion")?,
-        reward: r
-            .try_get::<Option<Decimal>>("", "reward")?
-            .unwrap_or(settings.assessments.pass_reward)
-            .normalize(),
-        question_count: r.try_get("", "question_count")?,
-        total_points: r.try_get::<Decimal>("", "total_points")?.normalize(),
-        questions,
-        my_attempts,
-        created_at: r.try_get("", "created_at")?,
-        updated_at: r.try_get("", "updated_at")?,
-    })
+    let mut out = Vec::with_capacity(ids.len());
+    for id in ids {
+        let Some(r) = rows
+            .iter()
+            .find(|r| r.try_get::<Uuid>("", "id").is_ok_and(|x| x == *id))
+        else {
+            continue;
+        };
+        let (mine, rest): (Vec<_>, Vec<_>) =
+            attempts.into_iter().partition(|t| t.assessment_id == *id);
+        attempts = rest;
+        let questions = if staff {
+            let (these, rest): (Vec<_>, Vec<_>) = keyed.into_iter().partition(|(a, _)| a == id);
+            keyed = rest;
+            Some(
+                these
+                    .into_iter()
+                    .map(|(_, q)| question_response(q))
+                    .collect(),
+            )
+        } else {
+            None
+        };
+        out.push(AssessmentResponse {
+            id: *id,
+            course_id: r.try_get("", "course_id")?,
+            lesson_id: r.try_get("", "lesson_id")?,
+            kind: r.try_get("", "kind")?,
+            title: r.try_get("", "title")?,
+            instructions: r.try_get("", "instructions")?,
+            pass_score: r.try_get::<Decimal>("", "pass_score")?.normalize(),
+            time_limit_seconds: r.try_get("", "time_limit_seconds")?,
+            max_attempts: r.try_get("", "max_attempts")?,
+            available_from: r.try_get("", "available_from")?,
+            available_until: r.try_get("", "available_until")?,
+            shuffle_questions: r.try_get("", "shuffle_questions")?,
+            shuffle_options: r.try_get("", "shuffle_options")?,
+            show_correct_answers: r.try_get("", "show_correct_answers")?,
+            weight: r.try_get::<Decimal>("", "weight")?.normalize(),
+            grading_policy: r.try_get("", "grading_policy")?,
+            required_for_completion: r.try_get("", "required_for_completion")?,
+            reward: r
+                .try_get::<Option<Decimal>>("", "reward")?
+                .unwrap_or(settings.assessments.pass_reward)
+                .normalize(),
+            question_count: r.try_get("", "question_count")?,
+            total_points: r.try_get::<Decimal>("", "total_points")?.normalize(),
+            questions,
+            my_attempts: mine,
+            created_at: r.try_get("", "created_at")?,
+            updated_at: r.try_get("", "updated_at")?,
+        });
+    }
+    Ok(out)
 }
 
 pub async fn get_assessment(
@@ -256,8 +304,7 @@ pub async fn get_assessment(
     id: Uuid,
 ) -> AppResult<AssessmentResponse> {
     let (_, course) = visible_assessment(state, user, id).await?;
-    let staff = is_grader(state, user, &course).await?
-        || rbac::allowed(state, user, "course:update", course.scope()).await?;
+    let staff = catalog::is_staff(state, user, &course).await?;
     assessment_view(&state.db, &state.settings, id, user.id, staff).await
 }
 
@@ -275,20 +322,11 @@ pub async fn list_for_course(
         [course_id.into()],
     )
     .await?;
-    let mut out = Vec::with_capacity(ids.len());
-    for r in &ids {
-        out.push(
-            assessment_view(
-                &state.db,
-                &state.settings,
-                r.try_get("", "id")?,
-                user.id,
-                staff,
-            )
-            .await?,
-        );
-    }
-    Ok(out)
+    let ids = ids
+        .iter()
+        .map(|r| r.try_get::<Uuid>("", "id"))
+        .collect::<Result<Vec<_>, _>>()?;
+    assessment_views(&state.db, &state.settings, &ids, user.id, staff).await
 }
 
 struct Checked {

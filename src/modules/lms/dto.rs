@@ -590,7 +590,7 @@ pub struct CreatePathRequest {
     pub courses: Vec<PathCourseInput>,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct PathCourse {
     pub course_id: Uuid,
     pub title: String,

@@ -25,58 +25,87 @@ async fn path(
     id: Uuid,
     viewer: Option<Uuid>,
 ) -> AppResult<PathResponse> {
-    let r = db::one(
+    paths(db, &[id], viewer)
+        .await?
+        .pop()
+        .ok_or_else(|| AppError::not_found("learning path"))
+}
+
+/// The paths with these ids, in that order, each with its courses and the viewer's progress:
+/// two queries whatever the number of paths.
+async fn paths(
+    db: &impl ConnectionTrait,
+    ids: &[Uuid],
+    viewer: Option<Uuid>,
+) -> AppResult<Vec<PathResponse>> {
+    let rows = db::all(
         db,
         "SELECT id, title, slug, description, organization_id, created_by, created_at, \
          EXISTS (SELECT 1 FROM learning_path_enrollments pe WHERE pe.path_id = p.id AND pe.user_id = $2) AS enrolled \
-         FROM learning_paths p WHERE id = $1",
-        [id.into(), viewer.into()],
+         FROM learning_paths p WHERE id = ANY($1)",
+        [ids.to_vec().into(), viewer.into()],
     )
-    .await?
-    .ok_or_else(|| AppError::not_found("learning path"))?;
-    let courses = db::all(
+    .await?;
+    let course_rows = db::all(
         db,
-        "SELECT pc.course_id, c.title, c.slug, pc.position, pc.required, \
+        "SELECT pc.path_id, pc.course_id, c.title, c.slug, pc.position, pc.required, \
            (SELECT e.status FROM enrollments e WHERE e.course_id = pc.course_id AND e.user_id = $2 \
             ORDER BY e.status = 'dropped', e.enrolled_at DESC LIMIT 1) AS enrollment_status \
          FROM learning_path_courses pc JOIN courses c ON c.id = pc.course_id AND c.deleted_at IS NULL \
-         WHERE pc.path_id = $1 ORDER BY pc.position",
-        [id.into(), viewer.into()],
+         WHERE pc.path_id = ANY($1) ORDER BY pc.path_id, pc.position",
+        [ids.to_vec().into(), viewer.into()],
     )
-    .await?
-    .iter()
-    .map(|r| {
-        Ok(PathCourse {
-            course_id: r.try_get("", "course_id")?,
+    .await?;
+    let mut steps: Vec<(Uuid, PathCourse)> = Vec::with_capacity(course_rows.len());
+    for r in &course_rows {
+        steps.push((
+            r.try_get("", "path_id")?,
+            PathCourse {
+                course_id: r.try_get("", "course_id")?,
+                title: r.try_get("", "title")?,
+                slug: r.try_get("", "slug")?,
+                position: r.try_get("", "position")?,
+                required: r.try_get("", "required")?,
+                enrollment_status: r.try_get("", "enrollment_status")?,
+            },
+        ));
+    }
+    let mut out = Vec::with_capacity(ids.len());
+    for id in ids {
+        let Some(r) = rows
+            .iter()
+            .find(|r| r.try_get::<Uuid>("", "id").is_ok_and(|x| x == *id))
+        else {
+            continue;
+        };
+        let courses: Vec<PathCourse> = steps
+            .iter()
+            .filter(|(p, _)| p == id)
+            .map(|(_, c)| c.clone())
+            .collect();
+        let required = courses.iter().filter(|c| c.required).count();
+        let done = courses
+            .iter()
+            .filter(|c| c.required && c.enrollment_status.as_deref() == Some("completed"))
+            .count();
+        out.push(PathResponse {
+            id: *id,
             title: r.try_get("", "title")?,
             slug: r.try_get("", "slug")?,
-            position: r.try_get("", "position")?,
-            required: r.try_get("", "required")?,
-            enrollment_status: r.try_get("", "enrollment_status")?,
-        })
-    })
-    .collect::<AppResult<Vec<_>>>()?;
-    let required = courses.iter().filter(|c| c.required).count();
-    let done = courses
-        .iter()
-        .filter(|c| c.required && c.enrollment_status.as_deref() == Some("completed"))
-        .count();
-    Ok(PathResponse {
-        id: r.try_get("", "id")?,
-        title: r.try_get("", "title")?,
-        slug: r.try_get("", "slug")?,
-        description: r.try_get("", "description")?,
-        organization_id: r.try_get("", "organization_id")?,
-        created_by: r.try_get("", "created_by")?,
-        courses,
-        enrolled: r.try_get("", "enrolled")?,
-        progress_percent: two_places(if required == 0 {
-            Decimal::ZERO
-        } else {
-            Decimal::from(done as u64) * Decimal::from(100) / Decimal::from(required as u64)
-        }),
-        created_at: r.try_get("", "created_at")?,
-    })
+            description: r.try_get("", "description")?,
+            organization_id: r.try_get("", "organization_id")?,
+            created_by: r.try_get("", "created_by")?,
+            courses,
+            enrolled: r.try_get("", "enrolled")?,
+            progress_percent: two_places(if required == 0 {
+                Decimal::ZERO
+            } else {
+                Decimal::from(done as u64) * Decimal::from(100) / Decimal::from(required as u64)
+            }),
+            created_at: r.try_get("", "created_at")?,
+        });
+    }
+    Ok(out)
 }
 
 pub async fn get_path(
@@ -107,10 +136,11 @@ pub async fn list_paths(
         ],
     )
     .await?;
-    let mut items = Vec::with_capacity(ids.len());
-    for r in &ids {
-        items.push(path(&state.db, r.try_get("", "id")?, user.map(|u| u.id)).await?);
-    }
+    let ids = ids
+        .iter()
+        .map(|r| r.try_get::<Uuid>("", "id"))
+        .collect::<Result<Vec<_>, _>>()?;
+    let items = paths(&state.db, &ids, user.map(|u| u.id)).await?;
     Ok(paging.wrap(items, total as u64))
 }
 
