@@ -2714,3 +2714,133 @@ async fn derived_slugs_stay_unique_and_only_members_create_courses_in_an_organiz
     .await;
     assert_eq!(course["organization_id"], org.as_str());
 }
+
+#[tokio::test]
+async fn path_and_enrollment_refusals_name_their_cause() {
+    let app = TestApp::spawn().await;
+    let s = staff(&app).await;
+    let a = published_course_with_lessons(&app, &s, "Path Basics", 1, None).await;
+    let b = published_course_with_lessons(&app, &s, "Path Advanced", 1, None).await;
+    expect(
+        app.post_as(
+            &format!("/api/v1/courses/{}/prerequisites", b.id),
+            &s.owner,
+            &json!({"prerequisite_id": a.id}),
+        )
+        .await,
+        201,
+    )
+    .await;
+
+    // A path whose first required step needs a course the learner has not completed.
+    let path = expect(
+        app.post_as(
+            "/api/v1/learning-paths",
+            &s.owner,
+            &json!({"title": "Straight to advanced", "courses": [{"course_id": b.id}]}),
+        )
+        .await,
+        201,
+    )
+    .await;
+    let learner = app.signup("learner@example.com").await;
+    let problem = assert_problem(
+        app.post_as(
+            &format!(
+                "/api/v1/learning-paths/{}/enroll",
+                path["id"].as_str().unwrap()
+            ),
+            &learner,
+            &json!({}),
+        )
+        .await,
+        422,
+        "prerequisites_missing",
+    )
+    .await;
+    assert!(problem["detail"].as_str().unwrap().contains("Path Basics"));
+    // All or nothing: no path enrollment was kept either.
+    assert_eq!(
+        app.count("SELECT count(*) AS n FROM learning_path_enrollments")
+            .await,
+        0
+    );
+    // Same slug again; and an organization the author does not belong to.
+    assert_problem(
+        app.post_as(
+            "/api/v1/learning-paths",
+            &s.owner,
+            &json!({"title": "Straight to advanced", "courses": [{"course_id": a.id}]}),
+        )
+        .await,
+        409,
+        "slug_taken",
+    )
+    .await;
+    let head = app.signup("head@example.com").await;
+    let org = expect(
+        app.post_as(
+            "/api/v1/organizations",
+            &head,
+            &json!({"name": "Path School"}),
+        )
+        .await,
+        201,
+    )
+    .await;
+    assert_problem(
+        app.post_as(
+            "/api/v1/learning-paths",
+            &s.owner,
+            &json!({"title": "Not mine", "organization_id": org["id"], "courses": [{"course_id": a.id}]}),
+        )
+        .await,
+        403,
+        "not_a_member",
+    )
+    .await;
+
+    // Progress of an unknown course is 404 `not_found`, of a known one without enrolling
+    // `not_enrolled`.
+    assert_problem(
+        app.get_as(
+            &format!("/api/v1/courses/{}/progress", Uuid::now_v7()),
+            &learner,
+        )
+        .await,
+        404,
+        "not_found",
+    )
+    .await;
+    assert_problem(
+        app.get_as(&format!("/api/v1/courses/{}/progress", a.id), &learner)
+            .await,
+        404,
+        "not_enrolled",
+    )
+    .await;
+
+    // An API key without `course:enroll` cannot enroll its owner.
+    let key = expect(
+        app.post_as(
+            "/api/v1/me/api-keys",
+            &learner,
+            &json!({"name": "reader", "permissions": ["course:read"]}),
+        )
+        .await,
+        201,
+    )
+    .await["key"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let resp = app
+        .client
+        .post(app.url(&format!("/api/v1/courses/{}/enroll", a.id)))
+        .header("X-Api-Key", key)
+        .send()
+        .await
+        .unwrap();
+    assert_problem(resp, 403, "forbidden").await;
+    assert_eq!(enrollment_rows(&app, &learner, a.id).await, 0);
+}

@@ -1008,7 +1008,7 @@ pub async fn get_path(
         (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`already_enrolled`", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "`prerequisites_missing`, `insufficient_funds`, `course_not_open`", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`prerequisites_missing`, `insufficient_funds`", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/learning-paths/{id}/enroll")]
