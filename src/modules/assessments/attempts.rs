@@ -211,6 +211,15 @@ async fn on_pass(
 ) -> AppResult<()> {
     // Lock order: the learner's enrollment before wallets and the audit chain, as lesson
     // progress takes them; a learner who left the course still gets the reward.
+    if let Some(lesson) = a.lesson_id {
+        // The lesson before the enrollment, as progress writes take them.
+        db::exec(
+            txn,
+            "SELECT id FROM lessons WHERE id = $1 FOR KEY SHARE",
+            [lesson.into()],
+        )
+        .await?;
+    }
     if a.lesson_id.is_some() || a.required_for_completion {
         match learning::lock_live_enrollment(txn, user_id, a.course_id).await {
             Err(e) if e.code() != "not_enrolled" => return Err(e),

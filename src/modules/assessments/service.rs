@@ -431,9 +431,13 @@ pub async fn create_assessment(
         req.grading_policy.as_deref(),
         req.reward,
     )?;
+    let id = Uuid::now_v7();
+    let txn = state.db.begin().await?;
+    // Under the course lock, so the lesson cannot be deleted between this check and the insert.
+    lock_course(&txn, course_id).await?;
     if let Some(lesson) = req.lesson_id {
         let in_course = db::one(
-            &state.db,
+            &txn,
             "SELECT 1 AS one FROM lessons WHERE id = $1 AND course_id = $2",
             [lesson.into(), course_id.into()],
         )
@@ -446,8 +450,6 @@ pub async fn create_assessment(
             )]));
         }
     }
-    let id = Uuid::now_v7();
-    let txn = state.db.begin().await?;
     db::exec(
         &txn,
         "INSERT INTO assessments (id, course_id, lesson_id, kind, title, instructions, pass_score, time_limit_seconds, \

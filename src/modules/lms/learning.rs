@@ -603,6 +603,16 @@ pub async fn record_progress(
         return Err(AppError::validation(errors));
     }
     let txn = state.db.begin().await?;
+    // The lesson must still exist when its progress is written: a key-share lock keeps it from
+    // being deleted until commit. Taken before the enrollment (a deletion holds the lesson, then
+    // updates enrollments), so the two never wait on each other in a circle.
+    db::one(
+        &txn,
+        "SELECT id FROM lessons WHERE id = $1 FOR KEY SHARE",
+        [lesson_id.into()],
+    )
+    .await?
+    .ok_or_else(|| AppError::not_found("lesson"))?;
     let enrollment_id = lock_live_enrollment(&txn, user.id, lesson.course_id).await?;
     // A lesson with an assessment is completed by passing it, not by saying so.
     if req.status == "completed"
@@ -662,6 +672,17 @@ pub async fn complete_lesson_for(
     lesson_id: Uuid,
 ) -> AppResult<Option<Refreshed>> {
     let lesson = lesson_row(txn, lesson_id).await?;
+    // The lesson before the enrollment (the order progress writes use).
+    if db::one(
+        txn,
+        "SELECT id FROM lessons WHERE id = $1 FOR KEY SHARE",
+        [lesson_id.into()],
+    )
+    .await?
+    .is_none()
+    {
+        return Ok(None);
+    }
     let enrollment_id = match lock_live_enrollment(txn, user_id, lesson.course_id).await {
         Ok(id) => id,
         Err(e) if e.code() == "not_enrolled" => return Ok(None),
