@@ -179,6 +179,18 @@ pub async fn all<C: ConnectionTrait>(
     .await
 }
 
+/// Takes the transaction-scoped advisory lock named `key` (released at commit or rollback):
+/// callers that must not run together for one key take it first.
+pub async fn advisory_lock<C: ConnectionTrait>(db: &C, key: &str) -> Result<(), DbErr> {
+    exec(
+        db,
+        "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",
+        [key.into()],
+    )
+    .await
+    .map(|_| ())
+}
+
 /// `sql` with `values` bound to `$1, $2, ...`, for its effect.
 pub async fn exec<C: ConnectionTrait>(
     db: &C,

@@ -56,12 +56,7 @@ pub fn hash(body: &impl Serialize) -> Vec<u8> {
 
 /// Makes twin requests with one key run one after the other (until the transaction ends).
 pub async fn lock(db: &impl ConnectionTrait, user: Uuid, scope: &str, key: &str) -> AppResult<()> {
-    db::exec(
-        db,
-        "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",
-        [format!("{scope}:{user}:{key}").into()],
-    )
-    .await?;
+    db::advisory_lock(db, &format!("{scope}:{user}:{key}")).await?;
     Ok(())
 }
 

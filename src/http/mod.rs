@@ -10,3 +10,4 @@ pub mod middleware;
 pub mod pagination;
 pub mod rate_limit;
 pub mod request_id;
+pub mod validate;

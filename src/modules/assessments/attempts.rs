@@ -424,12 +424,7 @@ pub async fn start_attempt(
         ));
     }
     let txn = state.db.begin().await?;
-    db::exec(
-        &txn,
-        "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",
-        [format!("attempt:{}:{assessment_id}", user.id).into()],
-    )
-    .await?;
+    db::advisory_lock(&txn, &format!("attempt:{}:{assessment_id}", user.id)).await?;
     // Questions cannot change while an attempt starts (edits lock the assessment row).
     db::exec(
         &txn,

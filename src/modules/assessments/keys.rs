@@ -222,13 +222,7 @@ pub fn check_answer(
             _ => Err("text of at most 50000 characters".into()),
         },
         _ => match answer.as_str() {
-            Some(s)
-                if url::Url::parse(s).is_ok_and(|u| {
-                    matches!(u.scheme(), "https" | "http") && u.host().is_some()
-                }) =>
-            {
-                Ok(answer.clone())
-            }
+            Some(s) if crate::http::validate::is_http_url(s) => Ok(answer.clone()),
             _ => Err("the http(s) URL of the submitted file".into()),
         },
     }

@@ -590,12 +590,7 @@ fn raw_answer(a: &A, options: &[OptionResponse]) -> AppResult<Value> {
 /// quizzes exist already, or the demo users or courses are missing).
 pub async fn seed_demo(db: &DatabaseConnection, settings: &Settings) -> AppResult<u64> {
     let txn = db.begin().await?;
-    db::exec(
-        &txn,
-        "SELECT pg_advisory_xact_lock(hashtextextended('seed:demo-assessments', 0))",
-        [],
-    )
-    .await?;
+    db::advisory_lock(&txn, "seed:demo-assessments").await?;
     let student = parse_id(seed::DEMO_USERS[0].0)?;
     let educator = parse_id(seed::DEMO_USERS[1].0)?;
     let slugs: Vec<String> = QUIZZES.iter().map(|q| q.course_slug.to_owned()).collect();

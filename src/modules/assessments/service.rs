@@ -14,6 +14,7 @@ use super::keys;
 use crate::db;
 use crate::http::auth::{AuthUser, ClientInfo};
 use crate::http::error::{AppError, AppResult, FieldError};
+use crate::http::validate::check_name;
 use crate::modules::audit::{self, AuditEvent};
 use crate::modules::lms::catalog::{self, CourseRow, course_for, lock_course, visible_course};
 use crate::modules::rbac;
@@ -348,10 +349,8 @@ fn check_settings(
     reward: Option<Decimal>,
 ) -> AppResult<Checked> {
     let mut errors = Vec::new();
-    if let Some(t) = title
-        && (t.trim().is_empty() || t.trim().chars().count() > 200)
-    {
-        errors.push(FieldError::new("#/title", "must be 1 to 200 characters"));
+    if let Some(t) = title {
+        check_name("#/title", t, 200, &mut errors);
     }
     let kind = kind.unwrap_or("quiz");
     if !matches!(kind, "quiz" | "assignment" | "project" | "final_exam") {

@@ -16,8 +16,9 @@ use crate::db;
 use crate::http::auth::{AuthUser, ClientInfo};
 use crate::http::error::{AppError, AppResult, FieldError};
 use crate::http::pagination::{Page, Paging};
+use crate::http::validate::check_name;
 use crate::modules::audit::{self, AuditEvent};
-use crate::modules::orgs::service::{slugify, valid_slug};
+use crate::modules::orgs::service::{SLUG_RULE, slug_taken, slugify, valid_slug};
 use crate::modules::rbac::{self, Scope};
 use crate::modules::wallet;
 use crate::state::AppState;
@@ -216,9 +217,7 @@ async fn category_node(db: &impl ConnectionTrait, id: Uuid) -> AppResult<Categor
 }
 
 fn check_category_name(name: &str, errors: &mut Vec<FieldError>) {
-    if name.trim().is_empty() || name.trim().chars().count() > 100 {
-        errors.push(FieldError::new("#/name", "must be 1 to 100 characters"));
-    }
+    check_name("#/name", name, 100, errors);
 }
 
 pub async fn create_category(
@@ -232,10 +231,7 @@ pub async fn create_category(
     check_category_name(&req.name, &mut errors);
     let slug = req.slug.clone().unwrap_or_else(|| slugify(&req.name));
     if !valid_slug(&slug) {
-        errors.push(FieldError::new(
-            "#/slug",
-            "lower-case letters and digits in words joined by `-`, at most 60",
-        ));
+        errors.push(FieldError::new("#/slug", SLUG_RULE));
     }
     if req.position.is_some_and(|p| p < 0) {
         errors.push(FieldError::new("#/position", "must be 0 or more"));
@@ -272,10 +268,7 @@ pub async fn create_category(
     )
     .await?;
     if inserted.rows_affected() == 0 {
-        return Err(
-            AppError::conflict("slug_taken", format!("the slug `{slug}` is taken"))
-                .with_errors(vec![FieldError::new("#/slug", "taken")]),
-        );
+        return Err(slug_taken(&slug));
     }
     audit::record(
         &txn,
@@ -313,12 +306,7 @@ pub async fn update_category(
     }
     let txn = state.db.begin().await?;
     // One tree edit at a time, so two moves cannot build a cycle between them.
-    db::exec(
-        &txn,
-        "SELECT pg_advisory_xact_lock(hashtextextended('category_tree', 0))",
-        [],
-    )
-    .await?;
+    db::advisory_lock(&txn, "category_tree").await?;
     db::one(&txn, "SELECT id FROM categories WHERE id = $1", [id.into()])
         .await?
         .ok_or_else(|| AppError::not_found("category"))?;
@@ -650,22 +638,7 @@ pub async fn detail(
     .await?
     .ok_or_else(|| AppError::not_found("course"))?;
     let course = summary_from_row(&r)?;
-    let prerequisites = db::all(
-        db,
-        "SELECT c.id, c.title, c.slug FROM course_prerequisites p JOIN courses c ON c.id = p.prerequisite_id \
-         WHERE p.course_id = $1 AND c.deleted_at IS NULL ORDER BY c.title",
-        [id.into()],
-    )
-    .await?
-    .iter()
-    .map(|r| {
-        Ok(CourseRef {
-            id: r.try_get("", "id")?,
-            title: r.try_get("", "title")?,
-            slug: r.try_get("", "slug")?,
-        })
-    })
-    .collect::<AppResult<Vec<_>>>()?;
+    let prerequisites = prerequisites(db, id).await?;
     Ok(CourseDetail {
         course,
         description: r.try_get("", "description")?,
@@ -766,10 +739,8 @@ async fn check_course_fields(
     tags: Option<&[String]>,
 ) -> AppResult<CourseFields> {
     let mut errors = Vec::new();
-    if let Some(title) = title
-        && (title.trim().is_empty() || title.trim().chars().count() > 200)
-    {
-        errors.push(FieldError::new("#/title", "must be 1 to 200 characters"));
+    if let Some(title) = title {
+        check_name("#/title", title, 200, &mut errors);
     }
     if let Some(level) = level
         && !LEVELS.contains(&level)
@@ -788,8 +759,7 @@ async fn check_course_fields(
         ));
     }
     if let Some(url) = cover
-        && !url::Url::parse(url)
-            .is_ok_and(|u| matches!(u.scheme(), "https" | "http") && u.host().is_some())
+        && !crate::http::validate::is_http_url(url)
     {
         errors.push(FieldError::new(
             "#/cover_image_url",
@@ -946,29 +916,8 @@ pub async fn create_course(
     client: &ClientInfo,
     req: CreateCourseRequest,
 ) -> AppResult<CourseDetail> {
-    let scope = match req.organization_id {
-        Some(org) => {
-            crate::modules::orgs::service::find(&state.db, org)
-                .await
-                .map_err(|_| {
-                    AppError::validation(vec![FieldError::new(
-                        "#/organization_id",
-                        "no such organization",
-                    )])
-                })?;
-            // Only its members (or those who manage it) publish under an organization's name.
-            if !crate::modules::orgs::service::is_member(&state.db, org, user.id).await?
-                && !rbac::allowed(state, user, "org:manage", Scope::Organization(org)).await?
-            {
-                return Err(AppError::forbidden(
-                    "not_a_member",
-                    "only members of the organization create courses in it",
-                ));
-            }
-            Scope::Organization(org)
-        }
-        None => Scope::Global,
-    };
+    let scope =
+        crate::modules::orgs::service::publishing_scope(state, user, req.organization_id).await?;
     rbac::require(state, user, "course:create", scope).await?;
     let fields = check_course_fields(
         &state.db,
@@ -990,8 +939,7 @@ pub async fn create_course(
     };
     if !valid_slug(&slug) {
         return Err(AppError::validation(vec![FieldError::new(
-            "#/slug",
-            "lower-case letters and digits in words joined by `-`, at most 60",
+            "#/slug", SLUG_RULE,
         )]));
     }
     let (price, currency) = fields
@@ -1022,10 +970,7 @@ pub async fn create_course(
     )
     .await?;
     if inserted.rows_affected() == 0 {
-        return Err(
-            AppError::conflict("slug_taken", format!("the slug `{slug}` is taken"))
-                .with_errors(vec![FieldError::new("#/slug", "taken")]),
-        );
+        return Err(slug_taken(&slug));
     }
     db::exec(
         &txn,
@@ -1084,8 +1029,7 @@ pub async fn update_course(
         && !valid_slug(slug)
     {
         return Err(AppError::validation(vec![FieldError::new(
-            "#/slug",
-            "lower-case letters and digits in words joined by `-`, at most 60",
+            "#/slug", SLUG_RULE,
         )]));
     }
     let txn = state.db.begin().await?;
@@ -1098,10 +1042,7 @@ pub async fn update_course(
         .await?
         .is_some();
         if taken {
-            return Err(
-                AppError::conflict("slug_taken", format!("the slug `{slug}` is taken"))
-                    .with_errors(vec![FieldError::new("#/slug", "taken")]),
-            );
+            return Err(slug_taken(slug));
         }
     }
     let (price, currency) = fields.price.clone().unzip();
@@ -1136,8 +1077,7 @@ pub async fn update_course(
     .map_err(|e| match e.sql_err() {
         // A concurrent update took the slug between the check above and this write.
         Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => {
-            AppError::conflict("slug_taken", "the slug is taken")
-                .with_errors(vec![FieldError::new("#/slug", "taken")])
+            slug_taken(req.slug.as_deref().unwrap_or_default())
         }
         _ => e.into(),
     })?;
@@ -1470,12 +1410,7 @@ pub async fn add_prerequisite(
         })?;
     let txn = state.db.begin().await?;
     // One prerequisite edit at a time, so two additions cannot close a cycle between them.
-    db::exec(
-        &txn,
-        "SELECT pg_advisory_xact_lock(hashtextextended('course_prerequisites', 0))",
-        [],
-    )
-    .await?;
+    db::advisory_lock(&txn, "course_prerequisites").await?;
     course_row(&txn, req.prerequisite_id).await.map_err(|_| {
         AppError::validation(vec![FieldError::new("#/prerequisite_id", "no such course")])
     })?;

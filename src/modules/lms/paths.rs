@@ -15,8 +15,9 @@ use crate::db;
 use crate::http::auth::{AuthUser, ClientInfo};
 use crate::http::error::{AppError, AppResult, FieldError};
 use crate::http::pagination::{Page, Paging};
+use crate::http::validate::check_name;
 use crate::modules::audit::{self, AuditEvent};
-use crate::modules::orgs::service::{slugify, valid_slug};
+use crate::modules::orgs::service::{SLUG_RULE, slug_taken, slugify, valid_slug};
 use crate::modules::rbac::{self, Scope};
 use crate::state::AppState;
 
@@ -150,33 +151,14 @@ pub async fn create_path(
     client: &ClientInfo,
     req: CreatePathRequest,
 ) -> AppResult<PathResponse> {
-    let scope = req
-        .organization_id
-        .map(Scope::Organization)
-        .unwrap_or(Scope::Global);
+    let scope =
+        crate::modules::orgs::service::publishing_scope(state, user, req.organization_id).await?;
     rbac::require(state, user, "course:create", scope).await?;
-    if let Some(org) = req.organization_id
-        && crate::modules::orgs::service::find(&state.db, org)
-            .await
-            .is_ok()
-        && !crate::modules::orgs::service::is_member(&state.db, org, user.id).await?
-        && !rbac::allowed(state, user, "org:manage", Scope::Organization(org)).await?
-    {
-        return Err(AppError::forbidden(
-            "not_a_member",
-            "only members of the organization create learning paths in it",
-        ));
-    }
     let mut errors = Vec::new();
-    if req.title.trim().is_empty() || req.title.trim().chars().count() > 200 {
-        errors.push(FieldError::new("#/title", "must be 1 to 200 characters"));
-    }
+    check_name("#/title", &req.title, 200, &mut errors);
     let slug = req.slug.clone().unwrap_or_else(|| slugify(&req.title));
     if !valid_slug(&slug) {
-        errors.push(FieldError::new(
-            "#/slug",
-            "lower-case letters and digits in words joined by `-`, at most 60",
-        ));
+        errors.push(FieldError::new("#/slug", SLUG_RULE));
     }
     if req.courses.is_empty() || req.courses.len() > 50 {
         errors.push(FieldError::new("#/courses", "1 to 50 courses"));
@@ -205,13 +187,6 @@ pub async fn create_path(
             ));
         }
     }
-    if let Some(org) = req.organization_id
-        && crate::modules::orgs::service::find(&state.db, org)
-            .await
-            .is_err()
-    {
-        errors.push(FieldError::new("#/organization_id", "no such organization"));
-    }
     if !errors.is_empty() {
         return Err(AppError::validation(errors));
     }
@@ -232,10 +207,7 @@ pub async fn create_path(
     )
     .await?;
     if inserted.rows_affected() == 0 {
-        return Err(
-            AppError::conflict("slug_taken", format!("the slug `{slug}` is taken"))
-                .with_errors(vec![FieldError::new("#/slug", "taken")]),
-        );
+        return Err(slug_taken(&slug));
     }
     for (i, c) in req.courses.iter().enumerate() {
         db::exec(

@@ -578,12 +578,7 @@ struct Seeded {
 /// exist already or the demo users are missing).
 pub async fn seed_demo(db: &DatabaseConnection, settings: &Settings) -> AppResult<u64> {
     let txn = db.begin().await?;
-    db::exec(
-        &txn,
-        "SELECT pg_advisory_xact_lock(hashtextextended('seed:demo-lms', 0))",
-        [],
-    )
-    .await?;
+    db::advisory_lock(&txn, "seed:demo-lms").await?;
     let student = parse_id(seed::DEMO_USERS[0].0)?;
     let educator = parse_id(seed::DEMO_USERS[1].0)?;
     let employer = parse_id(seed::DEMO_USERS[2].0)?;

@@ -16,6 +16,7 @@ use super::learning;
 use crate::db;
 use crate::http::auth::{AuthUser, ClientInfo};
 use crate::http::error::{AppError, AppResult, FieldError};
+use crate::http::validate::check_name;
 use crate::modules::audit::{self, AuditEvent};
 use crate::positions::Siblings;
 use crate::state::AppState;
@@ -63,9 +64,7 @@ async fn module_response(
 }
 
 fn check_title(title: &str, errors: &mut Vec<FieldError>) {
-    if title.trim().is_empty() || title.trim().chars().count() > 200 {
-        errors.push(FieldError::new("#/title", "must be 1 to 200 characters"));
-    }
+    check_name("#/title", title, 200, errors);
 }
 
 pub async fn create_module(
@@ -323,8 +322,7 @@ fn check_lesson(
         ));
     }
     if let Some(url) = media_url
-        && !url::Url::parse(url)
-            .is_ok_and(|u| matches!(u.scheme(), "https" | "http") && u.host().is_some())
+        && !crate::http::validate::is_http_url(url)
     {
         errors.push(FieldError::new("#/media_url", "must be an http(s) URL"));
     }

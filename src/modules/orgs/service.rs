@@ -73,6 +73,43 @@ pub fn slugify(name: &str) -> String {
         .to_owned()
 }
 
+/// What a valid slug looks like, for field errors.
+pub const SLUG_RULE: &str = "lower-case letters and digits in words joined by `-`, at most 60";
+
+/// 409 `slug_taken`, pointing at `#/slug`.
+pub fn slug_taken(slug: &str) -> AppError {
+    AppError::conflict("slug_taken", format!("the slug `{slug}` is taken"))
+        .with_errors(vec![FieldError::new("#/slug", "taken")])
+}
+
+/// The scope in which the caller creates something for `org` (a course, a learning path):
+/// the organization must exist (422 at `#/organization_id`) and the caller be a member or
+/// manage it (403 `not_a_member`): only they publish under its name. `None` is global.
+pub async fn publishing_scope(
+    state: &AppState,
+    user: &AuthUser,
+    org: Option<Uuid>,
+) -> AppResult<Scope> {
+    let Some(org) = org else {
+        return Ok(Scope::Global);
+    };
+    find(&state.db, org).await.map_err(|_| {
+        AppError::validation(vec![FieldError::new(
+            "#/organization_id",
+            "no such organization",
+        )])
+    })?;
+    if !is_member(&state.db, org, user.id).await?
+        && !rbac::allowed(state, user, "org:manage", Scope::Organization(org)).await?
+    {
+        return Err(AppError::forbidden(
+            "not_a_member",
+            "only members of the organization create things in its name",
+        ));
+    }
+    Ok(Scope::Organization(org))
+}
+
 pub fn valid_slug(slug: &str) -> bool {
     !slug.is_empty()
         && slug.len() <= 60
@@ -100,8 +137,7 @@ fn check_fields(
         errors.push(FieldError::new("#/kind", "one of school, company, other"));
     }
     if let Some(site) = website
-        && !url::Url::parse(site)
-            .is_ok_and(|u| matches!(u.scheme(), "https" | "http") && u.host().is_some())
+        && !crate::http::validate::is_http_url(site)
     {
         errors.push(FieldError::new("#/website", "must be an http(s) URL"));
     }
@@ -162,10 +198,7 @@ pub async fn create(
     );
     let slug = req.slug.clone().unwrap_or_else(|| slugify(&req.name));
     if !valid_slug(&slug) {
-        errors.push(FieldError::new(
-            "#/slug",
-            "lower-case letters and digits in words joined by `-`, at most 60",
-        ));
+        errors.push(FieldError::new("#/slug", SLUG_RULE));
     }
     if !errors.is_empty() {
         return Err(AppError::validation(errors));
@@ -188,10 +221,7 @@ pub async fn create(
     )
     .await?;
     if inserted.rows_affected() == 0 {
-        return Err(
-            AppError::conflict("slug_taken", format!("the slug `{slug}` is taken"))
-                .with_errors(vec![FieldError::new("#/slug", "taken")]),
-        );
+        return Err(slug_taken(&slug));
     }
     db::exec(&txn, "INSERT INTO organization_members (id, organization_id, user_id, title) VALUES ($1, $2, $3, 'Owner')",
         [Uuid::now_v7().into(), id.into(), user.id.into()],)

@@ -598,12 +598,7 @@ pub async fn refund(
     )
     .await?
     .ok_or_else(|| AppError::not_found("payment"))?;
-    db::exec(
-        txn,
-        "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",
-        [payment_id.to_string().into()],
-    )
-    .await?;
+    db::advisory_lock(txn, &payment_id.to_string()).await?;
     let done = db::one(
         txn,
         "SELECT 1 AS one FROM ledger_transactions WHERE reverses = $1",
@@ -672,12 +667,7 @@ pub async fn reward<C: TransactionTrait<Transaction = DatabaseTransaction>>(
     dedupe_key: &str,
 ) -> AppResult<Option<Uuid>> {
     let txn = db.begin().await?;
-    db::exec(
-        &txn,
-        "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",
-        [dedupe_key.into()],
-    )
-    .await?;
+    db::advisory_lock(&txn, dedupe_key).await?;
     let paid = db::one(
         &txn,
         "SELECT 1 AS one FROM reward_grants WHERE dedupe_key = $1",
@@ -828,12 +818,7 @@ async fn open_stake(
 /// treasury, a few transfers between them, and one stake. Returns the transactions posted.
 pub async fn seed_demo(db: &sea_orm::DatabaseConnection, settings: &Settings) -> AppResult<u64> {
     let txn = db.begin().await?;
-    db::exec(
-        &txn,
-        "SELECT pg_advisory_xact_lock(hashtextextended('seed:demo-wallets', 0))",
-        [],
-    )
-    .await?;
+    db::advisory_lock(&txn, "seed:demo-wallets").await?;
     let done = db::one(
         &txn,
         "SELECT 1 AS one FROM ledger_transactions WHERE reference = 'seed:demo'",
