@@ -884,30 +884,24 @@ async fn set_tags(txn: &DatabaseTransaction, course: Uuid, tags: &[String]) -> A
     Ok(())
 }
 
-/// A slug from the title; when that one is taken (or the title has no letters or digits),
-/// the course id's last characters make it unique.
-async fn derived_slug(db: &impl ConnectionTrait, title: &str, id: Uuid) -> AppResult<String> {
+/// Slugs to try for a course created without one: the title's, then the title's with the
+/// course id's last characters (or `course-<suffix>` for a title without letters or digits).
+fn derived_slugs(title: &str, id: Uuid) -> Vec<String> {
     let base = slugify(title);
-    let taken = !valid_slug(&base)
-        || db::one(
-            db,
-            "SELECT 1 AS one FROM courses WHERE slug = $1",
-            [base.clone().into()],
-        )
-        .await?
-        .is_some();
-    if !taken {
-        return Ok(base);
-    }
     let simple = id.simple().to_string();
     let suffix = &simple[simple.len() - 8..];
     let stem: String = base.chars().take(50).collect();
     let stem = stem.trim_end_matches('-');
-    Ok(if stem.is_empty() {
+    let suffixed = if stem.is_empty() {
         format!("course-{suffix}")
     } else {
         format!("{stem}-{suffix}")
-    })
+    };
+    if valid_slug(&base) {
+        vec![base, suffixed]
+    } else {
+        vec![suffixed]
+    }
 }
 
 pub async fn create_course(
@@ -933,45 +927,53 @@ pub async fn create_course(
     )
     .await?;
     let id = Uuid::now_v7();
-    let slug = match &req.slug {
-        Some(slug) => slug.clone(),
-        None => derived_slug(&state.db, &req.title, id).await?,
+    let candidates = match &req.slug {
+        Some(slug) if !valid_slug(slug) => {
+            return Err(AppError::validation(vec![FieldError::new(
+                "#/slug", SLUG_RULE,
+            )]));
+        }
+        Some(slug) => vec![slug.clone()],
+        None => derived_slugs(&req.title, id),
     };
-    if !valid_slug(&slug) {
-        return Err(AppError::validation(vec![FieldError::new(
-            "#/slug", SLUG_RULE,
-        )]));
-    }
     let (price, currency) = fields
         .price
         .unwrap_or_else(|| (Decimal::ZERO, "USD".to_owned()));
+    let level = fields.level.unwrap_or_else(|| "beginner".into());
+    let language = fields.language.unwrap_or_else(|| "en".into());
     let txn = state.db.begin().await?;
-    let inserted = db::exec(
-        &txn,
-        "INSERT INTO courses (id, title, slug, summary, description, level, language, organization_id, \
-         cover_image_url, estimated_hours, price, currency, completion_reward, owner_id) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) ON CONFLICT (slug) DO NOTHING",
-        [
-            id.into(),
-            req.title.trim().to_owned().into(),
-            slug.clone().into(),
-            req.summary.trim().to_owned().into(),
-            req.description.clone().into(),
-            fields.level.unwrap_or_else(|| "beginner".into()).into(),
-            fields.language.unwrap_or_else(|| "en".into()).into(),
-            req.organization_id.into(),
-            req.cover_image_url.clone().into(),
-            req.estimated_hours.into(),
-            price.into(),
-            currency.into(),
-            fields.completion_reward.flatten().into(),
-            user.id.into(),
-        ],
-    )
-    .await?;
-    if inserted.rows_affected() == 0 {
-        return Err(slug_taken(&slug));
+    // The first free candidate wins; a taken explicit slug is a conflict.
+    let mut slug = None;
+    for candidate in &candidates {
+        let inserted = db::exec(
+            &txn,
+            "INSERT INTO courses (id, title, slug, summary, description, level, language, organization_id, \
+             cover_image_url, estimated_hours, price, currency, completion_reward, owner_id) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) ON CONFLICT (slug) DO NOTHING",
+            [
+                id.into(),
+                req.title.trim().to_owned().into(),
+                candidate.clone().into(),
+                req.summary.trim().to_owned().into(),
+                req.description.clone().into(),
+                level.clone().into(),
+                language.clone().into(),
+                req.organization_id.into(),
+                req.cover_image_url.clone().into(),
+                req.estimated_hours.into(),
+                price.into(),
+                currency.clone().into(),
+                fields.completion_reward.flatten().into(),
+                user.id.into(),
+            ],
+        )
+        .await?;
+        if inserted.rows_affected() == 1 {
+            slug = Some(candidate.clone());
+            break;
+        }
     }
+    let slug = slug.ok_or_else(|| slug_taken(&candidates[0]))?;
     db::exec(
         &txn,
         "INSERT INTO course_instructors (course_id, user_id, role) VALUES ($1, $2, 'owner')",
