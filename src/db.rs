@@ -75,7 +75,7 @@ where
         attempt += 1;
         match f().await {
             Ok(v) => return Ok(v),
-            Err(e) if attempt <= cfg.connect_retries && crate::http::error::is_unavailable(&e) => {
+            Err(e) if attempt <= cfg.connect_retries && kernel::error::is_unavailable(&e) => {
                 tracing::warn!(attempt, retry_in_ms = delay.as_millis() as u64, error = %e, "database {what} failed; retrying");
                 tokio::time::sleep(delay).await;
                 delay = (delay * 2).min(Duration::from_secs(10));

@@ -1,13 +1,16 @@
 //! Azora: the whole education platform's back end, one actix-web service over one Postgres
 //! database. `build_app` assembles the HTTP application from the modules; `startup` runs it.
 
+pub mod authz;
 pub mod config;
 pub mod db;
 pub mod events;
 pub mod http;
+pub mod metrics;
 pub mod modules;
 pub mod openapi;
 pub mod positions;
+pub mod seed;
 pub mod startup;
 pub mod state;
 pub mod telemetry;

@@ -106,21 +106,18 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
         Command::Migrate { action } => migrate(action, settings).await,
         Command::Seed => {
             let conn = db::connect(&settings.database).await?;
-            let input = azora::startup::seed_input(&settings).await?;
-            let report = seed::run(&conn, &input).await?;
-            for (step, rows) in report.steps {
+            let metrics = azora::metrics::Metrics::new(settings.database.max_connections)?;
+            let state = azora::state::AppState::new(
+                conn.clone(),
+                settings,
+                metrics,
+                true,
+                azora::modules::hooks(),
+            )
+            .await?;
+            for (step, rows) in azora::seed::run_all(&state).await? {
                 println!("{step}: {rows} row(s) inserted");
             }
-            let posted = azora::modules::wallet::service::seed_demo(&conn, &settings).await?;
-            println!("ledger_transactions: {posted} row(s) inserted");
-            println!(
-                "lms: {} row(s) inserted",
-                azora::modules::lms::seed::seed_demo(&conn, &settings).await?
-            );
-            println!(
-                "assessments: {} row(s) inserted",
-                azora::modules::assessments::seed::seed_demo(&conn, &settings).await?
-            );
             conn.close().await?;
             Ok(())
         }

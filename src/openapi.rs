@@ -5,7 +5,10 @@
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::http::error::{FieldError, Problem};
+use kernel::FieldError;
+
+use crate::http::Problem;
+pub use crate::http::{API_KEY, BEARER};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -30,10 +33,6 @@ use crate::http::error::{FieldError, Problem};
     )
 )]
 pub struct ApiDoc;
-
-/// Names of the security schemes, for `security(...)` on handlers.
-pub const BEARER: &str = "bearer";
-pub const API_KEY: &str = "api_key";
 
 struct SecuritySchemes;
 

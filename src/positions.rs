@@ -8,7 +8,7 @@ use sea_orm::DatabaseTransaction;
 use uuid::Uuid;
 
 use crate::db;
-use crate::http::error::{AppError, AppResult, FieldError};
+use kernel::{AppError, AppResult, ErrorCode, FieldError};
 
 /// The rows of one table that share a parent column.
 #[derive(Debug, Clone, Copy)]
@@ -174,8 +174,8 @@ impl Siblings {
             ));
         }
         if !errors.is_empty() {
-            return Err(AppError::unprocessable(
-                "invalid_order",
+            return Err(AppError::new(
+                ErrorCode::InvalidOrder,
                 "the new order must list every item exactly once",
             )
             .with_errors(errors));

@@ -13,12 +13,8 @@ use anyhow::Context;
 use sea_orm::DatabaseConnection;
 
 use crate::config::Settings;
-use crate::http::auth::JwtKeys;
 use crate::http::extract::RouteTable;
-use crate::http::metrics::Metrics;
-use crate::http::rate_limit::KeyedLimiter;
-use crate::modules::identity::password::Hasher;
-use crate::modules::identity::secret_box::SecretBox;
+use crate::metrics::Metrics;
 use crate::modules::notifications::mail::MailWorker;
 use crate::modules::wallet::WalletJob;
 use crate::state::AppState;
@@ -26,15 +22,6 @@ use crate::{AppParts, build_app, db, openapi};
 
 /// Extra routes mounted beside the modules (the test harness mounts probes with it).
 pub type ExtraRoutes = fn(&mut web::ServiceConfig);
-
-/// The seed's input: the demo password hashed with the configured parameters.
-pub async fn seed_input(settings: &Settings) -> anyhow::Result<seed::SeedInput> {
-    let security = settings.security.clone();
-    let hasher = tokio::task::spawn_blocking(move || Hasher::new(&security)).await??;
-    Ok(seed::SeedInput {
-        demo_password_hash: hasher.hash(seed::DEMO_PASSWORD.to_owned()).await?,
-    })
-}
 
 /// A built server, bound to its port, not yet running.
 pub struct Application {
@@ -60,13 +47,6 @@ impl Application {
         if settings.database.auto_migrate {
             db::migrate_up(&db).await.context("applying migrations")?;
         }
-        if settings.environment == "development" && seed::is_empty(&db).await? {
-            tracing::info!("empty development database: seeding demo data");
-            seed::run(&db, &seed_input(&settings).await?).await?;
-            crate::modules::wallet::service::seed_demo(&db, &settings).await?;
-            crate::modules::lms::seed::seed_demo(&db, &settings).await?;
-            crate::modules::assessments::seed::seed_demo(&db, &settings).await?;
-        }
         let pending = db::pending_migrations(&db)
             .await
             .context("reading migration state")?;
@@ -81,10 +61,6 @@ impl Application {
                 format!("binding {}:{}", settings.server.host, settings.server.port)
             })?;
         let port = listener.local_addr()?.port();
-        let security = settings.security.clone();
-        let hasher = tokio::task::spawn_blocking(move || Hasher::new(&security))
-            .await
-            .context("preparing the password hasher")??;
         let metrics =
             Metrics::new(settings.database.max_connections).context("registering metrics")?;
         let doc = openapi::document();
@@ -92,20 +68,22 @@ impl Application {
             0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
             n => n,
         };
+        let mut state = AppState::new(
+            db.clone(),
+            settings.clone(),
+            metrics,
+            pending.is_empty(),
+            crate::modules::hooks(),
+        )
+        .await
+        .context("preparing the application state")?;
+        state.started_at = started_at;
+        if settings.environment == "development" && crate::seed::is_empty(&state).await? {
+            tracing::info!("empty development database: seeding demo data");
+            crate::seed::run_all(&state).await?;
+        }
         let parts = AppParts {
-            state: Arc::new(AppState {
-                db: db.clone(),
-                settings: Arc::new(settings.clone()),
-                metrics: Arc::new(metrics),
-                migrations_current: pending.is_empty(),
-                started_at,
-                jwt: Arc::new(JwtKeys::new(&settings.security.jwt_secret)),
-                hasher,
-                secret_box: Arc::new(SecretBox::new(&settings.security.encryption_key)),
-                auth_limiter: Arc::new(KeyedLimiter::per_minute(
-                    settings.security.ip_requests_per_minute,
-                )),
-            }),
+            state: Arc::new(state),
             routes: web::Data::new(RouteTable::from_openapi(&doc)),
             doc: Arc::new(doc),
             extra,

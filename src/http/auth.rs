@@ -1,232 +1,139 @@
 //! Who is calling: the [`AuthUser`] extractor (a bearer access token bound to a live session,
-//! or an `X-Api-Key`), the optional [`MaybeAuthUser`], and [`ClientInfo`] (client IP and user
-//! agent, honouring `X-Forwarded-For` only from trusted proxies).
+//! or an `X-Api-Key`), the optional [`MaybeAuthUser`], and [`ClientInfo`] (client IP, user
+//! agent and request id, honouring `X-Forwarded-For` only from trusted proxies).
 //!
-//! An access token is accepted only while its session is live: logout or revocation ends it
-//! at once, not at expiry. Suspended or deleted accounts are refused whatever the credential.
+//! Credentials are checked by the identity module (through the `authenticate` hook). The one
+//! rule for API keys lives here, in the authentication path: a route's documented security
+//! names the permissions an API key needs (`("api_key" = ["course:learn"])`); a key must list
+//! every one of them (403 `api_key_not_permitted`), and a route whose security has no
+//! `api_key` requirement needs a signed-in session (403 `session_required`).
 
 use std::net::IpAddr;
-use std::sync::Arc;
+use std::ops::Deref;
 
 use actix_web::dev::Payload;
 use actix_web::http::header;
 use actix_web::{FromRequest, HttpRequest, web};
-use chrono::{DateTime, Utc};
 use futures_util::future::LocalBoxFuture;
-use uuid::Uuid;
+use kernel::{Actor, AppError, ErrorCode, RequestMeta};
 
-use super::error::AppError;
-use crate::db;
-use crate::modules::identity::dto::UserResponse;
-use crate::modules::identity::service::{USER_COLUMNS, user_from_row};
-use crate::modules::rbac::GrantSet;
-use crate::state::AppState;
+use super::error::ApiError;
+use super::extract::RouteTable;
+use super::request_id::RequestContext;
+use crate::state::{AppState, Credential};
 
 /// The authenticated caller of a request.
 #[derive(Debug, Clone)]
-pub struct AuthUser {
-    pub id: Uuid,
-    pub email: String,
-    pub display_name: String,
-    pub email_verified: bool,
-    /// The session of a bearer token; `None` for API keys.
-    pub session_id: Option<Uuid>,
-    /// Set when the caller authenticated with an API key.
-    pub api_key: Option<ApiKeyAuth>,
-    /// The caller's account as read while authenticating (`GET /me` needs no other query).
-    pub account: Arc<UserResponse>,
-    /// The caller's grants, loaded on the first permission check of the request.
-    pub(crate) grants: Arc<tokio::sync::OnceCell<GrantSet>>,
-}
+pub struct AuthUser(pub Actor);
 
-/// An API key in use: its id and the permissions it is limited to.
-#[derive(Debug, Clone)]
-pub struct ApiKeyAuth {
-    pub id: Uuid,
-    pub permissions: Vec<String>,
-}
-
-/// Claims of an access token.
-#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
-pub struct Claims {
-    pub sub: Uuid,
-    pub sid: Uuid,
-    pub exp: i64,
-    pub iat: i64,
-    pub jti: Uuid,
-}
-
-/// Signing and verification keys for access tokens (HS256).
-pub struct JwtKeys {
-    encoding: jsonwebtoken::EncodingKey,
-    decoding: jsonwebtoken::DecodingKey,
-    validation: jsonwebtoken::Validation,
-}
-
-impl JwtKeys {
-    pub fn new(secret: &str) -> Self {
-        let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::HS256);
-        validation.leeway = 0;
-        validation.set_required_spec_claims(&["exp", "sub", "iat"]);
-        Self {
-            encoding: jsonwebtoken::EncodingKey::from_secret(secret.as_bytes()),
-            decoding: jsonwebtoken::DecodingKey::from_secret(secret.as_bytes()),
-            validation,
-        }
-    }
-
-    pub fn encode(&self, claims: &Claims) -> Result<String, AppError> {
-        jsonwebtoken::encode(
-            &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
-            claims,
-            &self.encoding,
-        )
-        .map_err(AppError::internal)
-    }
-
-    pub fn decode(&self, token: &str) -> Result<Claims, AppError> {
-        jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
-            .map(|d| d.claims)
-            .map_err(|e| {
-                let code = if matches!(e.kind(), jsonwebtoken::errors::ErrorKind::ExpiredSignature)
-                {
-                    "token_expired"
-                } else {
-                    "invalid_token"
-                };
-                unauthorized(code, "the access token is invalid or expired")
-            })
+impl Deref for AuthUser {
+    type Target = Actor;
+    fn deref(&self) -> &Actor {
+        &self.0
     }
 }
 
-fn unauthorized(code: &'static str, detail: &str) -> AppError {
-    AppError::unauthorized(code, detail.to_owned())
+/// The credential of a request, from its headers.
+enum Sent {
+    Bearer(String),
+    ApiKey(String),
+    Malformed,
+    None,
 }
 
-impl AuthUser {
-    /// From a row holding `identity::service::USER_COLUMNS`.
-    fn from_row(
-        row: &sea_orm::QueryResult,
-        session_id: Option<Uuid>,
-        api_key: Option<ApiKeyAuth>,
-    ) -> Result<Self, AppError> {
-        let account = user_from_row(row)?;
-        if account.status != "active" {
-            return Err(AppError::forbidden(
-                "account_suspended",
-                "this account is suspended",
-            ));
-        }
-        Ok(Self {
-            id: account.id,
-            email: account.email.clone(),
-            display_name: account.display_name.clone(),
-            email_verified: account.email_verified,
-            session_id,
-            api_key,
-            account: Arc::new(account),
-            grants: Arc::default(),
-        })
+fn sent(req: &HttpRequest) -> Sent {
+    let header_str = |name| req.headers().get(name).and_then(|v| v.to_str().ok());
+    match (
+        header_str(header::AUTHORIZATION.as_str()),
+        header_str("x-api-key"),
+    ) {
+        (Some(auth), _) => match auth
+            .strip_prefix("Bearer ")
+            .or_else(|| auth.strip_prefix("bearer "))
+        {
+            Some(token) => Sent::Bearer(token.trim().to_owned()),
+            None => Sent::Malformed,
+        },
+        (None, Some(key)) => Sent::ApiKey(key.trim().to_owned()),
+        (None, None) => Sent::None,
+    }
+}
+
+/// What the matched route lets an API key do, from the OpenAPI document.
+fn check_route_access(req: &HttpRequest, actor: &Actor) -> Result<(), AppError> {
+    let Some(key) = &actor.api_key else {
+        return Ok(());
+    };
+    let pattern = req.match_pattern().unwrap_or_default();
+    let access = req
+        .app_data::<web::Data<RouteTable>>()
+        .and_then(|t| t.api_key_permissions(req.method().as_str(), &pattern));
+    match access {
+        None => Err(AppError::new(
+            ErrorCode::SessionRequired,
+            "this route needs a signed-in session; API keys cannot use it",
+        )),
+        Some(needed) => match needed.iter().find(|p| !key.permits(p)) {
+            Some(missing) => Err(AppError::new(
+                ErrorCode::ApiKeyNotPermitted,
+                format!("this API key does not list the permission `{missing}`"),
+            )),
+            None => Ok(()),
+        },
     }
 }
 
 impl FromRequest for AuthUser {
-    type Error = AppError;
-    type Future = LocalBoxFuture<'static, Result<Self, AppError>>;
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let state = req.app_data::<web::Data<AppState>>().cloned();
-        let bearer = req
-            .headers()
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned);
-        let api_key = req
-            .headers()
-            .get("x-api-key")
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned);
+        let credential = sent(req);
+        let req = req.clone();
         Box::pin(async move {
             let state = state.ok_or_else(|| AppError::internal(anyhow::anyhow!("no AppState")))?;
-            match (bearer, api_key) {
-                (Some(auth), _) => {
-                    let token = auth
-                        .strip_prefix("Bearer ")
-                        .or_else(|| auth.strip_prefix("bearer "))
-                        .ok_or_else(|| {
-                            unauthorized("invalid_token", "use `Authorization: Bearer <token>`")
-                        })?;
-                    from_access_token(&state, token.trim()).await
+            let actor = match &credential {
+                Sent::Bearer(token) => {
+                    (state.hooks.authenticate)(&state, Credential::Bearer(token)).await?
                 }
-                (None, Some(key)) => from_api_key(&state, key.trim()).await,
-                (None, None) => Err(unauthorized(
-                    "unauthenticated",
-                    "this route needs a bearer token or an X-Api-Key",
-                )),
-            }
+                Sent::ApiKey(key) => {
+                    (state.hooks.authenticate)(&state, Credential::ApiKey(key)).await?
+                }
+                Sent::Malformed => {
+                    return Err(AppError::new(
+                        ErrorCode::InvalidToken,
+                        "use `Authorization: Bearer <token>`",
+                    )
+                    .into());
+                }
+                Sent::None => {
+                    return Err(AppError::new(
+                        ErrorCode::Unauthenticated,
+                        "this route needs a bearer token or an X-Api-Key",
+                    )
+                    .into());
+                }
+            };
+            check_route_access(&req, &actor)?;
+            Ok(AuthUser(actor))
         })
     }
-}
-
-async fn from_access_token(state: &AppState, token: &str) -> Result<AuthUser, AppError> {
-    let claims = state.jwt.decode(token)?;
-    let row = db::one(
-        &state.db,
-        format!(
-            "SELECT {USER_COLUMNS}, s.last_seen_at FROM sessions s JOIN users u ON u.id = s.user_id \
-             WHERE s.id = $1 AND s.user_id = $2 AND s.revoked_at IS NULL \
-               AND s.expires_at > now() AND u.deleted_at IS NULL"
-        ),
-        [claims.sid.into(), claims.sub.into()],
-    )
-    .await?
-    .ok_or_else(|| unauthorized("session_revoked", "this session has ended; sign in again"))?;
-    let user = AuthUser::from_row(&row, Some(claims.sid), None)?;
-    let last_seen: DateTime<Utc> = row.try_get("", "last_seen_at")?;
-    if Utc::now() - last_seen > chrono::Duration::seconds(60) {
-        db::exec(
-            &state.db,
-            "UPDATE sessions SET last_seen_at = now() WHERE id = $1",
-            [claims.sid.into()],
-        )
-        .await?;
-    }
-    Ok(user)
-}
-
-async fn from_api_key(state: &AppState, key: &str) -> Result<AuthUser, AppError> {
-    let hash = crate::modules::identity::tokens::hash_token(key);
-    let row = db::one(
-        &state.db,
-        format!(
-            "UPDATE api_keys k SET last_used_at = now() FROM users u \
-             WHERE k.key_hash = $1 AND u.id = k.user_id AND k.revoked_at IS NULL \
-               AND (k.expires_at IS NULL OR k.expires_at > now()) AND u.deleted_at IS NULL \
-             RETURNING k.id AS key_id, k.permissions, {USER_COLUMNS}"
-        ),
-        [hash.into()],
-    )
-    .await?
-    .ok_or_else(|| {
-        unauthorized(
-            "invalid_api_key",
-            "the API key is unknown, expired or revoked",
-        )
-    })?;
-    let key = ApiKeyAuth {
-        id: row.try_get("", "key_id")?,
-        permissions: row.try_get("", "permissions")?,
-    };
-    AuthUser::from_row(&row, None, Some(key))
 }
 
 /// The caller if credentials were sent, `None` if none were; bad credentials still fail.
 #[derive(Debug, Clone)]
 pub struct MaybeAuthUser(pub Option<AuthUser>);
 
+impl MaybeAuthUser {
+    pub fn actor(&self) -> Option<&Actor> {
+        self.0.as_ref().map(|u| &u.0)
+    }
+}
+
 impl FromRequest for MaybeAuthUser {
-    type Error = AppError;
-    type Future = LocalBoxFuture<'static, Result<Self, AppError>>;
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let has_credentials = req.headers().contains_key(header::AUTHORIZATION)
@@ -242,20 +149,20 @@ impl FromRequest for MaybeAuthUser {
     }
 }
 
-/// The client's address and user agent, as recorded in sessions and the audit trail.
+/// The client's address, user agent and the request id, as services record them.
 #[derive(Debug, Clone)]
-pub struct ClientInfo {
-    pub ip: String,
-    pub user_agent: String,
+pub struct ClientInfo(pub RequestMeta);
+
+impl Deref for ClientInfo {
+    type Target = RequestMeta;
+    fn deref(&self) -> &RequestMeta {
+        &self.0
+    }
 }
 
 impl ClientInfo {
-    /// Work the platform does by itself (background jobs), for the audit trail.
-    pub fn system() -> Self {
-        Self {
-            ip: String::new(),
-            user_agent: "azora".into(),
-        }
+    pub fn into_inner(self) -> RequestMeta {
+        self.0
     }
 
     pub fn of(req: &HttpRequest) -> Self {
@@ -290,16 +197,20 @@ impl ClientInfo {
             .chars()
             .take(512)
             .collect();
-        Self {
+        let request_id = RequestContext::current()
+            .map(|c| c.request_id)
+            .unwrap_or_default();
+        Self(RequestMeta {
             ip: ip.to_string(),
             user_agent,
-        }
+            request_id,
+        })
     }
 }
 
 impl FromRequest for ClientInfo {
-    type Error = AppError;
-    type Future = std::future::Ready<Result<Self, AppError>>;
+    type Error = ApiError;
+    type Future = std::future::Ready<Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         std::future::ready(Ok(Self::of(req)))

@@ -13,11 +13,13 @@ use std::ops::Deref;
 use actix_web::dev::Payload;
 use actix_web::error::{PathError, QueryPayloadError};
 use actix_web::http::header;
-use actix_web::{FromRequest, HttpRequest, HttpResponse, ResponseError, web};
+use actix_web::{FromRequest, HttpRequest, HttpResponse, web};
 use futures_util::future::LocalBoxFuture;
 use serde::de::DeserializeOwned;
 
-use super::error::{AppError, FieldError};
+use kernel::{AppError, ErrorCode, FieldError};
+
+use super::error::{ApiError, respond};
 
 /// The size limit of request bodies, in `app_data`.
 #[derive(Debug, Clone, Copy)]
@@ -41,8 +43,8 @@ impl<T> Deref for Json<T> {
 }
 
 impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
-    type Error = AppError;
-    type Future = LocalBoxFuture<'static, Result<Self, AppError>>;
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let is_json = req
@@ -59,13 +61,13 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
         Box::pin(async move {
             if !is_json {
                 return Err(AppError::new(
-                    actix_web::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                    "unsupported_media_type",
+                    ErrorCode::UnsupportedMediaType,
                     "the body must be JSON (Content-Type: application/json)",
-                ));
+                )
+                .into());
             }
             let bytes = body.await.map_err(|e| payload_error(&e, limit))?;
-            parse_json(&bytes).map(Json)
+            Ok(Json(parse_json(&bytes)?))
         })
     }
 }
@@ -84,8 +86,8 @@ where
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
     if has_nul_escape(bytes) {
         // Postgres text cannot hold U+0000; refuse it here rather than fail at the database.
-        return Err(AppError::bad_request(
-            "malformed_json",
+        return Err(AppError::new(
+            ErrorCode::MalformedJson,
             "the body holds a NUL character (\\u0000), which no field accepts",
         ));
     }
@@ -94,8 +96,8 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
         let path = e.path().clone();
         let inner = e.into_inner();
         if inner.is_syntax() || inner.is_eof() {
-            return AppError::bad_request(
-                "malformed_json",
+            return AppError::new(
+                ErrorCode::MalformedJson,
                 format!("the body is not valid JSON: {inner}"),
             );
         }
@@ -111,7 +113,10 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
         AppError::validation(vec![FieldError::new(pointer, message)])
     })?;
     de.end().map_err(|e| {
-        AppError::bad_request("malformed_json", format!("the body is not valid JSON: {e}"))
+        AppError::new(
+            ErrorCode::MalformedJson,
+            format!("the body is not valid JSON: {e}"),
+        )
     })?;
     Ok(value)
 }
@@ -165,13 +170,12 @@ fn payload_error(e: &actix_web::Error, limit: usize) -> AppError {
         || e.as_response_error().status_code() == actix_web::http::StatusCode::PAYLOAD_TOO_LARGE
     {
         AppError::new(
-            actix_web::http::StatusCode::PAYLOAD_TOO_LARGE,
-            "payload_too_large",
+            ErrorCode::PayloadTooLarge,
             format!("the body exceeds the limit of {limit} bytes"),
         )
     } else {
-        AppError::bad_request(
-            "unreadable_body",
+        AppError::new(
+            ErrorCode::UnreadableBody,
             format!("the body could not be read: {e}"),
         )
     }
@@ -184,17 +188,19 @@ pub fn configure_extractors(cfg: &mut web::ServiceConfig, body_limit: usize) {
         .app_data(
             web::JsonConfig::default()
                 .limit(body_limit)
-                .error_handler(|e, _| AppError::bad_request("invalid_body", e.to_string()).into()),
+                .error_handler(|e, _| {
+                    ApiError(AppError::new(ErrorCode::InvalidBody, e.to_string())).into()
+                }),
         )
         .app_data(web::PathConfig::default().error_handler(|e: PathError, _| {
             let detail = match &e {
                 PathError::Deserialize(inner) => inner.to_string(),
                 other => other.to_string(),
             };
-            AppError::bad_request(
-                "invalid_path_parameter",
+            ApiError(AppError::new(
+                ErrorCode::InvalidPathParameter,
                 format!("a path parameter is malformed: {detail}"),
-            )
+            ))
             .into()
         }))
         .app_data(
@@ -203,23 +209,53 @@ pub fn configure_extractors(cfg: &mut web::ServiceConfig, body_limit: usize) {
                     QueryPayloadError::Deserialize(inner) => inner.to_string(),
                     other => other.to_string(),
                 };
-                AppError::bad_request(
-                    "invalid_query",
+                ApiError(AppError::new(
+                    ErrorCode::InvalidQuery,
                     format!("the query string is invalid: {detail}"),
-                )
+                ))
                 .into()
             }),
         );
 }
 
-/// Every documented route as (segments, methods), to tell 404 from 405.
+/// Every documented route as (segments, methods), to tell 404 from 405, and what each
+/// operation lets an API key do.
 #[derive(Debug, Default)]
 pub struct RouteTable {
     routes: Vec<(Vec<String>, Vec<&'static str>)>,
+    /// (method, path) -> the permissions an API key needs, for operations that accept keys.
+    api_key: std::collections::HashMap<(String, String), Vec<String>>,
 }
 
 impl RouteTable {
+    /// The permissions an API key needs for `method` on the route `pattern`; `None` when the
+    /// operation does not accept API keys (or is unknown).
+    pub fn api_key_permissions(&self, method: &str, pattern: &str) -> Option<&[String]> {
+        self.api_key
+            .get(&(method.to_ascii_lowercase(), pattern.to_owned()))
+            .map(Vec::as_slice)
+    }
+
     pub fn from_openapi(doc: &utoipa::openapi::OpenApi) -> Self {
+        let mut api_key = std::collections::HashMap::new();
+        let json = serde_json::to_value(doc).unwrap_or_default();
+        for (path, item) in json["paths"].as_object().into_iter().flatten() {
+            for (method, op) in item.as_object().into_iter().flatten() {
+                let needs = op["security"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .find_map(|req| req.get(super::API_KEY))
+                    .and_then(|scopes| scopes.as_array());
+                if let Some(scopes) = needs {
+                    let scopes = scopes
+                        .iter()
+                        .filter_map(|s| s.as_str().map(str::to_owned))
+                        .collect();
+                    api_key.insert((method.clone(), path.clone()), scopes);
+                }
+            }
+        }
         let routes = doc
             .paths
             .paths
@@ -246,7 +282,7 @@ impl RouteTable {
                 (segments, methods)
             })
             .collect();
-        Self { routes }
+        Self { routes, api_key }
     }
 
     /// The methods allowed on `path`, empty when no route matches it.
@@ -275,14 +311,12 @@ impl RouteTable {
 pub async fn not_found_or_method(req: HttpRequest, table: web::Data<RouteTable>) -> HttpResponse {
     let allowed = table.allowed(req.path());
     if allowed.is_empty() {
-        AppError::new(
-            actix_web::http::StatusCode::NOT_FOUND,
-            "route_not_found",
+        respond(&AppError::new(
+            ErrorCode::RouteNotFound,
             format!("no route {} {}", req.method(), req.path()),
-        )
-        .error_response()
+        ))
     } else {
-        AppError::method_not_allowed(&allowed).error_response()
+        respond(&AppError::method_not_allowed(&allowed))
     }
 }
 
@@ -308,10 +342,9 @@ mod tests {
 
     fn pointer(json: &str) -> (u16, String) {
         let e = parse_json::<Body>(json.as_bytes()).unwrap_err();
-        let p = e.problem();
         (
-            p.status,
-            p.errors
+            e.status(),
+            e.errors()
                 .first()
                 .map(|f| f.pointer.clone())
                 .unwrap_or_default(),

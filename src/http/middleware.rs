@@ -7,10 +7,12 @@ use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::middleware::Next;
-use actix_web::{Error, ResponseError, web};
+use actix_web::{Error, web};
 use tracing::Instrument;
 
-use super::error::{AppError, PROBLEM_JSON};
+use kernel::AppError;
+
+use super::error::{PROBLEM_JSON, respond};
 use super::request_id::{REQUEST_ID_HEADER, RequestContext};
 use crate::state::AppState;
 
@@ -111,7 +113,8 @@ fn ensure_problem_body(res: ServiceResponse<BoxBody>) -> ServiceResponse<BoxBody
         return res;
     }
     let (req, old) = res.into_parts();
-    let mut new = AppError::from_status(status).error_response();
+    let detail = status.canonical_reason().unwrap_or("error").to_owned();
+    let mut new = respond(&AppError::of_status(status.as_u16(), detail));
     for (name, value) in old.headers() {
         if name != header::CONTENT_TYPE
             && name != header::CONTENT_LENGTH

@@ -1,6 +1,6 @@
 //! Small field rules shared by the modules' validation.
 
-use super::error::FieldError;
+use kernel::FieldError;
 
 /// An absolute `http` or `https` URL with a host.
 pub fn is_http_url(s: &str) -> bool {

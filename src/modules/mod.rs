@@ -14,8 +14,28 @@ pub mod rbac;
 pub mod system;
 pub mod wallet;
 
+use kernel::event::EventKind;
 use utoipa_actix_web::scope;
 use utoipa_actix_web::service_config::ServiceConfig;
+
+use crate::state::Hooks;
+
+/// How the modules plug into the platform: who authenticates, who loads grants and resolves
+/// scopes, and who subscribes to which domain event.
+pub fn hooks() -> Hooks {
+    Hooks {
+        authenticate: identity::authenticate,
+        load_grants: rbac::load_grants,
+        resolve_scope: lms::resolve_scope,
+        subscribers: vec![
+            (EventKind::UserRegistered, rbac::on_user_registered),
+            (
+                EventKind::CourseCompleted,
+                notifications::on_course_completed,
+            ),
+        ],
+    }
+}
 
 /// Mounts every module: system routes at the root, the rest under `/api/v1`.
 pub fn configure(cfg: &mut ServiceConfig) {

@@ -25,14 +25,15 @@ use super::service::{
 };
 use crate::config::Settings;
 use crate::db;
-use crate::events::{self, DomainEvent};
-use crate::http::auth::{AuthUser, ClientInfo};
-use crate::http::error::{AppError, AppResult, FieldError};
+use crate::events;
 use crate::modules::audit::{self, AuditEvent};
 use crate::modules::lms::catalog::course_row;
 use crate::modules::lms::learning;
 use crate::modules::wallet;
 use crate::state::AppState;
+use kernel::event::DomainEvent;
+use kernel::{Actor, RequestMeta};
+use kernel::{AppError, AppResult, ErrorCode, FieldError};
 
 struct AttemptRow {
     id: Uuid,
@@ -77,7 +78,7 @@ impl AttemptRow {
 /// The attempt if the caller owns it or grades its course; 404 for everyone else.
 async fn readable_attempt(
     state: &AppState,
-    user: &AuthUser,
+    user: &Actor,
     id: Uuid,
 ) -> AppResult<(AttemptRow, AssessmentRow, bool)> {
     let attempt = attempt_row(&state.db, id, false).await?;
@@ -98,7 +99,7 @@ async fn readable_attempt(
 /// and marks it submitted.
 async fn finalize(
     txn: &DatabaseTransaction,
-    settings: &Settings,
+    state: &AppState,
     attempt: &AttemptRow,
     auto: bool,
 ) -> AppResult<()> {
@@ -146,12 +147,12 @@ async fn finalize(
         [attempt.id.into(), auto.into()],
     )
     .await?;
-    settle(txn, settings, attempt.id).await
+    settle(txn, state, attempt.id).await
 }
 
 /// Once every response has points: the attempt's score, percent and pass, and what a pass
 /// triggers. Runs again after each manual grade.
-async fn settle(txn: &DatabaseTransaction, settings: &Settings, attempt_id: Uuid) -> AppResult<()> {
+async fn settle(txn: &DatabaseTransaction, state: &AppState, attempt_id: Uuid) -> AppResult<()> {
     let r = db::one(
         txn,
         "SELECT t.user_id, t.assessment_id, \
@@ -195,7 +196,7 @@ async fn settle(txn: &DatabaseTransaction, settings: &Settings, attempt_id: Uuid
     )
     .await?;
     if passed {
-        on_pass(txn, settings, &a, r.try_get("", "user_id")?, attempt_id).await?;
+        on_pass(txn, state, &a, r.try_get("", "user_id")?, attempt_id).await?;
     }
     Ok(())
 }
@@ -204,7 +205,7 @@ async fn settle(txn: &DatabaseTransaction, settings: &Settings, attempt_id: Uuid
 /// lesson; a required assessment may complete the course.
 async fn on_pass(
     txn: &DatabaseTransaction,
-    settings: &Settings,
+    state: &AppState,
     a: &AssessmentRow,
     user_id: Uuid,
     attempt_id: Uuid,
@@ -222,7 +223,7 @@ async fn on_pass(
     }
     if a.lesson_id.is_some() || a.required_for_completion {
         match learning::lock_live_enrollment(txn, user_id, a.course_id).await {
-            Err(e) if e.code() != "not_enrolled" => return Err(e),
+            Err(e) if e.code() != ErrorCode::NotEnrolled => return Err(e),
             _ => {}
         }
     }
@@ -238,6 +239,7 @@ async fn on_pass(
     .is_some();
     if !announced {
         events::publish(
+            state,
             txn,
             DomainEvent::AssessmentPassed {
                 attempt_id,
@@ -251,15 +253,15 @@ async fn on_pass(
     }
     match a.lesson_id {
         Some(lesson) => {
-            learning::complete_lesson_for(txn, settings, user_id, lesson).await?;
+            learning::complete_lesson_for(txn, state, user_id, lesson).await?;
         }
         None if a.required_for_completion => {
-            learning::recheck_completion(txn, settings, user_id, a.course_id).await?;
+            learning::recheck_completion(txn, state, user_id, a.course_id).await?;
         }
         None => {}
     }
     // Last: the reward takes the audit chain, held until commit.
-    let amount = a.reward.unwrap_or(settings.assessments.pass_reward);
+    let amount = a.reward.unwrap_or(state.settings.assessments.pass_reward);
     wallet::service::reward(
         txn,
         user_id,
@@ -351,14 +353,14 @@ async fn attempt_view(
 async fn close_if_expired(
     state: &AppState,
     attempt_id: Uuid,
-    client: &ClientInfo,
+    client: &RequestMeta,
 ) -> AppResult<bool> {
     let txn = state.db.begin().await?;
     let attempt = attempt_row(&txn, attempt_id, true).await?;
     if !attempt.expired(&state.settings) {
         return Ok(false);
     }
-    finalize(&txn, &state.settings, &attempt, true).await?;
+    finalize(&txn, state, &attempt, true).await?;
     audit::record(
         &txn,
         AuditEvent::new(
@@ -377,8 +379,8 @@ async fn close_if_expired(
 
 pub async fn get_attempt(
     state: &AppState,
-    user: &AuthUser,
-    client: &ClientInfo,
+    user: &Actor,
+    client: &RequestMeta,
     id: Uuid,
 ) -> AppResult<AttemptResponse> {
     let (attempt, _, staff) = readable_attempt(state, user, id).await?;
@@ -392,8 +394,8 @@ pub async fn get_attempt(
 
 pub async fn start_attempt(
     state: &AppState,
-    user: &AuthUser,
-    client: &ClientInfo,
+    user: &Actor,
+    client: &RequestMeta,
     assessment_id: Uuid,
 ) -> AppResult<AttemptResponse> {
     let (a, course) = visible_assessment(state, user, assessment_id).await?;
@@ -401,8 +403,8 @@ pub async fn start_attempt(
         .await?
         .is_none()
     {
-        return Err(AppError::forbidden(
-            "not_enrolled",
+        return Err(AppError::new(
+            ErrorCode::NotEnrolled,
             "enroll in the course to take its assessments",
         ));
     }
@@ -410,16 +412,16 @@ pub async fn start_attempt(
     if let Some(from) = a.available_from
         && now < from
     {
-        return Err(AppError::unprocessable(
-            "assessment_not_available",
+        return Err(AppError::new(
+            ErrorCode::AssessmentNotAvailable,
             format!("this assessment opens at {}", from.to_rfc3339()),
         ));
     }
     if let Some(until) = a.available_until
         && now >= until
     {
-        return Err(AppError::unprocessable(
-            "assessment_not_available",
+        return Err(AppError::new(
+            ErrorCode::AssessmentNotAvailable,
             format!("this assessment closed at {}", until.to_rfc3339()),
         ));
     }
@@ -441,12 +443,12 @@ pub async fn start_attempt(
     {
         let open = attempt_row(&txn, open.try_get("", "id")?, false).await?;
         if !open.expired(&state.settings) {
-            return Err(AppError::conflict(
-                "attempt_in_progress",
+            return Err(AppError::new(
+                ErrorCode::AttemptInProgress,
                 format!("finish or submit your open attempt {} first", open.id),
             ));
         }
-        finalize(&txn, &state.settings, &open, true).await?;
+        finalize(&txn, state, &open, true).await?;
         audit::record(
             &txn,
             AuditEvent::new(
@@ -473,8 +475,8 @@ pub async fn start_attempt(
         && used >= i64::from(max)
     {
         txn.commit().await?;
-        return Err(AppError::unprocessable(
-            "max_attempts_reached",
+        return Err(AppError::new(
+            ErrorCode::MaxAttemptsReached,
             format!("you have used all {max} attempts"),
         ));
     }
@@ -484,8 +486,8 @@ pub async fn start_attempt(
         .map(|q| q.id)
         .collect();
     if order.is_empty() {
-        return Err(AppError::unprocessable(
-            "assessment_empty",
+        return Err(AppError::new(
+            ErrorCode::AssessmentEmpty,
             "this assessment has no questions yet",
         ));
     }
@@ -547,20 +549,23 @@ pub async fn start_attempt(
 
 /// Refusal of a closed attempt.
 fn closed() -> AppError {
-    AppError::conflict("attempt_closed", "this attempt was submitted already")
+    AppError::new(
+        ErrorCode::AttemptClosed,
+        "this attempt was submitted already",
+    )
 }
 
 fn deadline_passed() -> AppError {
-    AppError::conflict(
-        "deadline_passed",
+    AppError::new(
+        ErrorCode::DeadlinePassed,
         "the attempt's time is up: it was submitted with the answers saved before the deadline",
     )
 }
 
 pub async fn save_responses(
     state: &AppState,
-    user: &AuthUser,
-    client: &ClientInfo,
+    user: &Actor,
+    client: &RequestMeta,
     id: Uuid,
     req: SaveResponsesRequest,
 ) -> AppResult<AttemptResponse> {
@@ -631,8 +636,8 @@ pub async fn save_responses(
 
 pub async fn submit(
     state: &AppState,
-    user: &AuthUser,
-    client: &ClientInfo,
+    user: &Actor,
+    client: &RequestMeta,
     id: Uuid,
 ) -> AppResult<AttemptResponse> {
     let attempt = attempt_row(&state.db, id, false).await?;
@@ -645,7 +650,7 @@ pub async fn submit(
         return Err(closed());
     }
     let late = locked.expired(&state.settings);
-    finalize(&txn, &state.settings, &locked, late).await?;
+    finalize(&txn, state, &locked, late).await?;
     audit::record(
         &txn,
         AuditEvent::new(
@@ -667,14 +672,13 @@ pub async fn submit(
 
 pub async fn submissions(
     state: &AppState,
-    user: &AuthUser,
+    user: &Actor,
     assessment_id: Uuid,
     q: SubmissionsQuery,
 ) -> AppResult<Vec<SubmissionResponse>> {
     let (_, course) = visible_assessment(state, user, assessment_id).await?;
     if !is_grader(state, user, &course).await? {
         return Err(AppError::forbidden(
-            "forbidden",
             "only the course's graders see submissions",
         ));
     }
@@ -726,8 +730,8 @@ pub async fn submissions(
 /// the attempt's score and pass follow once every response has points.
 pub async fn grade_response(
     state: &AppState,
-    user: &AuthUser,
-    client: &ClientInfo,
+    user: &Actor,
+    client: &RequestMeta,
     response_id: Uuid,
     req: GradeRequest,
 ) -> AppResult<AttemptResponse> {
@@ -745,7 +749,7 @@ pub async fn grade_response(
     let course = course_row(&state.db, a.course_id).await?;
     if !is_grader(state, user, &course).await? {
         return Err(if learner == user.id {
-            AppError::forbidden("forbidden", "you cannot grade your own work")
+            AppError::forbidden("you cannot grade your own work")
         } else {
             AppError::not_found("response")
         });
@@ -767,8 +771,8 @@ pub async fn grade_response(
     let txn = state.db.begin().await?;
     let attempt = attempt_row(&txn, attempt_id, true).await?;
     if attempt.status == "in_progress" {
-        return Err(AppError::conflict(
-            "attempt_open",
+        return Err(AppError::new(
+            ErrorCode::AttemptOpen,
             "the learner has not submitted this attempt yet",
         ));
     }
@@ -784,7 +788,7 @@ pub async fn grade_response(
         ],
     )
     .await?;
-    settle(&txn, &state.settings, attempt_id).await?;
+    settle(&txn, state, attempt_id).await?;
     audit::record(
         &txn,
         AuditEvent::new(

@@ -14,10 +14,10 @@ use super::dto::{
 use super::service::is_grader;
 use crate::config::Settings;
 use crate::db;
-use crate::http::auth::AuthUser;
-use crate::http::error::{AppError, AppResult};
 use crate::modules::lms::catalog::visible_course;
 use crate::state::AppState;
+use kernel::Actor;
+use kernel::{AppError, AppResult};
 
 /// (best percent, last percent, attempts, an attempt waits for grading).
 type Cell = (Option<Decimal>, Option<Decimal>, i64, bool);
@@ -134,13 +134,12 @@ fn row_for(
 
 pub async fn gradebook(
     state: &AppState,
-    user: &AuthUser,
+    user: &Actor,
     course_id: Uuid,
 ) -> AppResult<GradebookResponse> {
     let course = visible_course(state, Some(user), course_id).await?;
     if !is_grader(state, user, &course).await? {
         return Err(AppError::forbidden(
-            "forbidden",
             "only the course's graders see its gradebook",
         ));
     }
@@ -217,7 +216,7 @@ pub fn to_csv(book: &GradebookResponse) -> String {
 
 /// `GET /me/grades`: the caller's grades in each course they are enrolled in that has
 /// assessments.
-pub async fn my_grades(state: &AppState, user: &AuthUser) -> AppResult<Vec<MyCourseGrades>> {
+pub async fn my_grades(state: &AppState, user: &Actor) -> AppResult<Vec<MyCourseGrades>> {
     let courses = db::all(
         &state.db,
         "SELECT DISTINCT c.id, c.title FROM enrollments e JOIN courses c ON c.id = e.course_id \

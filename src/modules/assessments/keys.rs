@@ -13,7 +13,7 @@ use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use super::dto::{OptionResponse, QuestionRequest};
-use crate::http::error::FieldError;
+use kernel::FieldError;
 
 pub const KINDS: [&str; 7] = [
     "single_choice",

@@ -6,9 +6,10 @@ use uuid::Uuid;
 use super::dto::*;
 use super::{attempts, gradebook, service};
 use crate::http::auth::{AuthUser, ClientInfo};
-use crate::http::error::{AppError, AppResult, FieldError, Problem};
 use crate::http::extract::Json;
+use crate::http::{ApiResult, Problem};
 use crate::state::AppState;
+use kernel::{AppError, FieldError};
 
 /// A course's assessments (answer keys for its staff only).
 #[utoipa::path(
@@ -26,7 +27,7 @@ pub async fn list_course_assessments(
     state: web::Data<AppState>,
     user: AuthUser,
     id: web::Path<Uuid>,
-) -> AppResult<HttpResponse> {
+) -> ApiResult<HttpResponse> {
     Ok(HttpResponse::Ok().json(service::list_for_course(&state, &user, id.into_inner()).await?))
 }
 
@@ -51,7 +52,7 @@ pub async fn create_assessment(
     client: ClientInfo,
     id: web::Path<Uuid>,
     body: Json<CreateAssessmentRequest>,
-) -> AppResult<HttpResponse> {
+) -> ApiResult<HttpResponse> {
     Ok(HttpResponse::Created().json(
         service::create_assessment(&state, &user, &client, id.into_inner(), body.into_inner())
             .await?,
@@ -74,7 +75,7 @@ pub async fn get_assessment(
     state: web::Data<AppState>,
     user: AuthUser,
     id: web::Path<Uuid>,
-) -> AppResult<HttpResponse> {
+) -> ApiResult<HttpResponse> {
     Ok(HttpResponse::Ok().json(service::get_assessment(&state, &user, id.into_inner()).await?))
 }
 
@@ -99,7 +100,7 @@ pub async fn update_assessment(
     client: ClientInfo,
     id: web::Path<Uuid>,
     body: Json<UpdateAssessmentRequest>,
-) -> AppResult<HttpResponse> {
+) -> ApiResult<HttpResponse> {
     Ok(HttpResponse::Ok().json(
         service::update_assessment(&state, &user, &client, id.into_inner(), body.into_inner())
             .await?,
@@ -128,7 +129,7 @@ pub async fn add_question(
     client: ClientInfo,
     id: web::Path<Uuid>,
     body: Json<QuestionRequest>,
-) -> AppResult<HttpResponse> {
+) -> ApiResult<HttpResponse> {
     Ok(HttpResponse::Created().json(
         service::add_question(&state, &user, &client, id.into_inner(), body.into_inner()).await?,
     ))
@@ -156,7 +157,7 @@ pub async fn update_question(
     client: ClientInfo,
     id: web::Path<Uuid>,
     body: Json<QuestionRequest>,
-) -> AppResult<HttpResponse> {
+) -> ApiResult<HttpResponse> {
     Ok(HttpResponse::Ok().json(
         service::update_question(&state, &user, &client, id.into_inner(), body.into_inner())
             .await?,
@@ -182,7 +183,7 @@ pub async fn delete_question(
     user: AuthUser,
     client: ClientInfo,
     id: web::Path<Uuid>,
-) -> AppResult<HttpResponse> {
+) -> ApiResult<HttpResponse> {
     service::delete_question(&state, &user, &client, id.into_inner()).await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -207,7 +208,7 @@ pub async fn start_attempt(
     user: AuthUser,
     client: ClientInfo,
     id: web::Path<Uuid>,
-) -> AppResult<HttpResponse> {
+) -> ApiResult<HttpResponse> {
     Ok(HttpResponse::Created()
         .json(attempts::start_attempt(&state, &user, &client, id.into_inner()).await?))
 }
@@ -229,7 +230,7 @@ pub async fn get_attempt(
     user: AuthUser,
     client: ClientInfo,
     id: web::Path<Uuid>,
-) -> AppResult<HttpResponse> {
+) -> ApiResult<HttpResponse> {
     Ok(HttpResponse::Ok()
         .json(attempts::get_attempt(&state, &user, &client, id.into_inner()).await?))
 }
@@ -255,7 +256,7 @@ pub async fn save_responses(
     client: ClientInfo,
     id: web::Path<Uuid>,
     body: Json<SaveResponsesRequest>,
-) -> AppResult<HttpResponse> {
+) -> ApiResult<HttpResponse> {
     Ok(HttpResponse::Ok().json(
         attempts::save_responses(&state, &user, &client, id.into_inner(), body.into_inner())
             .await?,
@@ -280,7 +281,7 @@ pub async fn submit_attempt(
     user: AuthUser,
     client: ClientInfo,
     id: web::Path<Uuid>,
-) -> AppResult<HttpResponse> {
+) -> ApiResult<HttpResponse> {
     Ok(HttpResponse::Ok().json(attempts::submit(&state, &user, &client, id.into_inner()).await?))
 }
 
@@ -303,7 +304,7 @@ pub async fn list_submissions(
     user: AuthUser,
     id: web::Path<Uuid>,
     query: web::Query<SubmissionsQuery>,
-) -> AppResult<HttpResponse> {
+) -> ApiResult<HttpResponse> {
     Ok(HttpResponse::Ok()
         .json(attempts::submissions(&state, &user, id.into_inner(), query.into_inner()).await?))
 }
@@ -330,7 +331,7 @@ pub async fn grade_response(
     client: ClientInfo,
     id: web::Path<Uuid>,
     body: Json<GradeRequest>,
-) -> AppResult<HttpResponse> {
+) -> ApiResult<HttpResponse> {
     Ok(HttpResponse::Ok().json(
         attempts::grade_response(&state, &user, &client, id.into_inner(), body.into_inner())
             .await?,
@@ -356,7 +357,7 @@ pub async fn course_gradebook(
     user: AuthUser,
     id: web::Path<Uuid>,
     query: web::Query<GradebookQuery>,
-) -> AppResult<HttpResponse> {
+) -> ApiResult<HttpResponse> {
     let book = gradebook::gradebook(&state, &user, id.into_inner()).await?;
     match query.format.as_deref() {
         None | Some("json") => Ok(HttpResponse::Ok().json(book)),
@@ -367,10 +368,9 @@ pub async fn course_gradebook(
                 format!("attachment; filename=\"gradebook-{}.csv\"", book.course_id),
             ))
             .body(gradebook::to_csv(&book))),
-        Some(_) => Err(AppError::validation(vec![FieldError::new(
-            "format",
-            "`json` or `csv`",
-        )])),
+        Some(_) => {
+            Err(AppError::validation(vec![FieldError::new("format", "`json` or `csv`")]).into())
+        }
     }
 }
 
@@ -384,6 +384,6 @@ pub async fn course_gradebook(
     )
 )]
 #[get("/me/grades")]
-pub async fn my_grades(state: web::Data<AppState>, user: AuthUser) -> AppResult<HttpResponse> {
+pub async fn my_grades(state: web::Data<AppState>, user: AuthUser) -> ApiResult<HttpResponse> {
     Ok(HttpResponse::Ok().json(gradebook::my_grades(&state, &user).await?))
 }

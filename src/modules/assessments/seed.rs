@@ -19,19 +19,20 @@
 //! second run finds the demo quizzes and creates nothing.
 
 use rust_decimal::Decimal;
-use sea_orm::{DatabaseConnection, DatabaseTransaction, TransactionTrait};
+use sea_orm::{DatabaseTransaction, TransactionTrait};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
 use super::dto::{OptionResponse, QuestionRequest};
 use super::keys;
 use super::service::{assessment_row, questions};
-use crate::config::Settings;
 use crate::db;
-use crate::events::{self, DomainEvent};
-use crate::http::error::{AppError, AppResult};
+use crate::events;
 use crate::modules::lms::learning;
 use crate::modules::wallet;
+use crate::state::AppState;
+use kernel::event::DomainEvent;
+use kernel::{AppError, AppResult};
 
 /// An authored question; `points` in whole points.
 struct Q {
@@ -588,7 +589,8 @@ fn raw_answer(a: &A, options: &[OptionResponse]) -> AppResult<Value> {
 
 /// Inserts the assessments demo data once; returns how many rows it created (0 when the demo
 /// quizzes exist already, or the demo users or courses are missing).
-pub async fn seed_demo(db: &DatabaseConnection, settings: &Settings) -> AppResult<u64> {
+pub async fn seed_demo(state: &AppState) -> AppResult<u64> {
+    let (db, _settings) = (&state.db, &*state.settings);
     let txn = db.begin().await?;
     db::advisory_lock(&txn, "seed:demo-assessments").await?;
     let student = parse_id(seed::DEMO_USERS[0].0)?;
@@ -632,7 +634,7 @@ pub async fn seed_demo(db: &DatabaseConnection, settings: &Settings) -> AppResul
             continue;
         };
         let course_id: Uuid = course.try_get("", "id")?;
-        created += create_quiz(&txn, settings, spec, course_id, educator, student).await?;
+        created += create_quiz(&txn, state, spec, course_id, educator, student).await?;
     }
     txn.commit().await?;
     tracing::info!(created, "seeded the assessments demo data");
@@ -641,7 +643,7 @@ pub async fn seed_demo(db: &DatabaseConnection, settings: &Settings) -> AppResul
 
 async fn create_quiz(
     txn: &DatabaseTransaction,
-    settings: &Settings,
+    state: &AppState,
     spec: &QuizSpec,
     course_id: Uuid,
     educator: Uuid,
@@ -722,8 +724,7 @@ async fn create_quiz(
         return Ok(created);
     }
     for (n, attempt) in spec.attempts.iter().enumerate() {
-        created +=
-            take_attempt(txn, settings, id, n as i32 + 1, attempt, educator, student).await?;
+        created += take_attempt(txn, state, id, n as i32 + 1, attempt, educator, student).await?;
     }
     Ok(created)
 }
@@ -732,7 +733,7 @@ async fn create_quiz(
 /// educator's `grade_response` would leave it.
 async fn take_attempt(
     txn: &DatabaseTransaction,
-    settings: &Settings,
+    state: &AppState,
     assessment_id: Uuid,
     number: i32,
     spec: &AttemptSpec,
@@ -822,13 +823,13 @@ async fn take_attempt(
             .await?;
         }
     }
-    settle(txn, settings, attempt_id).await?;
+    settle(txn, state, attempt_id).await?;
     Ok(created)
 }
 
 /// As `attempts::settle`: once every response has points, the score, percent and pass, and
 /// what a pass triggers; otherwise the attempt waits as `submitted`.
-async fn settle(txn: &DatabaseTransaction, settings: &Settings, attempt_id: Uuid) -> AppResult<()> {
+async fn settle(txn: &DatabaseTransaction, state: &AppState, attempt_id: Uuid) -> AppResult<()> {
     let r = db::one(
         txn,
         "SELECT t.user_id, t.assessment_id, \
@@ -875,7 +876,7 @@ async fn settle(txn: &DatabaseTransaction, settings: &Settings, attempt_id: Uuid
         return Ok(());
     }
     // --- on_pass ---
-    let amount = a.reward.unwrap_or(settings.assessments.pass_reward);
+    let amount = a.reward.unwrap_or(state.settings.assessments.pass_reward);
     let first = wallet::service::reward(
         txn,
         user_id,
@@ -894,6 +895,7 @@ async fn settle(txn: &DatabaseTransaction, settings: &Settings, attempt_id: Uuid
     .is_some();
     if first || !earlier_pass {
         events::publish(
+            state,
             txn,
             DomainEvent::AssessmentPassed {
                 attempt_id,
@@ -907,10 +909,10 @@ async fn settle(txn: &DatabaseTransaction, settings: &Settings, attempt_id: Uuid
     }
     match a.lesson_id {
         Some(lesson) => {
-            learning::complete_lesson_for(txn, settings, user_id, lesson).await?;
+            learning::complete_lesson_for(txn, state, user_id, lesson).await?;
         }
         None if a.required_for_completion => {
-            learning::recheck_completion(txn, settings, user_id, a.course_id).await?;
+            learning::recheck_completion(txn, state, user_id, a.course_id).await?;
         }
         None => {}
     }

@@ -12,14 +12,13 @@ use super::dto::{
 };
 use super::keys;
 use crate::db;
-use crate::http::auth::{AuthUser, ClientInfo};
-use crate::http::error::{AppError, AppResult, FieldError};
 use crate::http::validate::check_name;
 use crate::modules::audit::{self, AuditEvent};
 use crate::modules::lms::catalog::{self, CourseRow, course_for, lock_course, visible_course};
-use crate::modules::rbac;
 use crate::positions::Siblings;
 use crate::state::AppState;
+use kernel::{Actor, RequestMeta};
+use kernel::{AppError, AppResult, ErrorCode, FieldError};
 
 /// Whether the learner still has to pass an assessment of the course that is
 /// `required_for_completion` (its final exam) before the course can complete.
@@ -88,7 +87,7 @@ pub async fn assessment_row(db: &impl ConnectionTrait, id: Uuid) -> AppResult<As
 /// The assessment and its course, if the caller may see the course (404 otherwise).
 pub async fn visible_assessment(
     state: &AppState,
-    user: &AuthUser,
+    user: &Actor,
     id: Uuid,
 ) -> AppResult<(AssessmentRow, CourseRow)> {
     let a = assessment_row(&state.db, id).await?;
@@ -97,8 +96,8 @@ pub async fn visible_assessment(
 }
 
 /// Whether the caller grades the course (its instructors, assistants and admins).
-pub async fn is_grader(state: &AppState, user: &AuthUser, course: &CourseRow) -> AppResult<bool> {
-    rbac::allowed(state, user, "course:grade", course.scope()).await
+pub async fn is_grader(state: &AppState, user: &Actor, course: &CourseRow) -> AppResult<bool> {
+    crate::authz::allowed(state, user, "course:grade", course.scope()).await
 }
 
 pub const ATTEMPT_COLUMNS: &str = "t.id, t.assessment_id, t.user_id, t.number, t.status, t.started_at, t.deadline_at, \
@@ -301,7 +300,7 @@ async fn assessment_views(
 
 pub async fn get_assessment(
     state: &AppState,
-    user: &AuthUser,
+    user: &Actor,
     id: Uuid,
 ) -> AppResult<AssessmentResponse> {
     let (_, course) = visible_assessment(state, user, id).await?;
@@ -312,7 +311,7 @@ pub async fn get_assessment(
 /// The course's assessments, as the caller may see them.
 pub async fn list_for_course(
     state: &AppState,
-    user: &AuthUser,
+    user: &Actor,
     course_id: Uuid,
 ) -> AppResult<Vec<AssessmentResponse>> {
     let course = visible_course(state, Some(user), course_id).await?;
@@ -412,8 +411,8 @@ fn check_settings(
 
 pub async fn create_assessment(
     state: &AppState,
-    user: &AuthUser,
-    client: &ClientInfo,
+    user: &Actor,
+    client: &RequestMeta,
     course_id: Uuid,
     req: CreateAssessmentRequest,
 ) -> AppResult<AssessmentResponse> {
@@ -499,8 +498,8 @@ pub async fn create_assessment(
 
 pub async fn update_assessment(
     state: &AppState,
-    user: &AuthUser,
-    client: &ClientInfo,
+    user: &Actor,
+    client: &RequestMeta,
     id: Uuid,
     req: UpdateAssessmentRequest,
 ) -> AppResult<AssessmentResponse> {
@@ -590,8 +589,8 @@ async fn refuse_if_attempted(txn: &DatabaseTransaction, assessment_id: Uuid) -> 
     .await?
     .is_some();
     if attempted {
-        return Err(AppError::conflict(
-            "assessment_has_attempts",
+        return Err(AppError::new(
+            ErrorCode::AssessmentHasAttempts,
             "learners have attempted this assessment: its questions can no longer change",
         ));
     }
@@ -600,8 +599,8 @@ async fn refuse_if_attempted(txn: &DatabaseTransaction, assessment_id: Uuid) -> 
 
 pub async fn add_question(
     state: &AppState,
-    user: &AuthUser,
-    client: &ClientInfo,
+    user: &Actor,
+    client: &RequestMeta,
     assessment_id: Uuid,
     req: QuestionRequest,
 ) -> AppResult<QuestionResponse> {
@@ -670,8 +669,8 @@ async fn question_owner(db: &impl ConnectionTrait, id: Uuid) -> AppResult<(Uuid,
 /// Replaces a question (same rules as adding; its position stays unless given).
 pub async fn update_question(
     state: &AppState,
-    user: &AuthUser,
-    client: &ClientInfo,
+    user: &Actor,
+    client: &RequestMeta,
     id: Uuid,
     req: QuestionRequest,
 ) -> AppResult<QuestionResponse> {
@@ -729,8 +728,8 @@ pub async fn update_question(
 
 pub async fn delete_question(
     state: &AppState,
-    user: &AuthUser,
-    client: &ClientInfo,
+    user: &Actor,
+    client: &RequestMeta,
     id: Uuid,
 ) -> AppResult<()> {
     let (assessment_id, _) = question_owner(&state.db, id).await?;

@@ -5,8 +5,8 @@ use actix_web::{get, web};
 use super::dto::{AuditPage, ListAuditLogsQuery, VerifyResponse};
 use super::service;
 use crate::http::auth::AuthUser;
-use crate::http::error::{AppResult, Problem};
-use crate::modules::rbac::{self, Scope};
+use crate::http::{ApiResult, Problem};
+use crate::modules::rbac::Scope;
 use crate::state::AppState;
 
 /// The audit trail, newest first, with filters and a keyset cursor (permission `audit:read`).
@@ -26,8 +26,8 @@ pub async fn list_audit_logs(
     state: web::Data<AppState>,
     user: AuthUser,
     query: web::Query<ListAuditLogsQuery>,
-) -> AppResult<web::Json<AuditPage>> {
-    rbac::require(&state, &user, "audit:read", Scope::Global).await?;
+) -> ApiResult<web::Json<AuditPage>> {
+    crate::authz::require(&state, &user, "audit:read", Scope::Global).await?;
     Ok(web::Json(
         service::list(&state.db, query.into_inner()).await?,
     ))
@@ -47,7 +47,7 @@ pub async fn list_audit_logs(
 pub async fn verify_audit_chain(
     state: web::Data<AppState>,
     user: AuthUser,
-) -> AppResult<web::Json<VerifyResponse>> {
-    rbac::require(&state, &user, "audit:read", Scope::Global).await?;
+) -> ApiResult<web::Json<VerifyResponse>> {
+    crate::authz::require(&state, &user, "audit:read", Scope::Global).await?;
     Ok(web::Json(service::verify(&state.db).await?))
 }

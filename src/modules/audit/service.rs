@@ -7,10 +7,10 @@ use uuid::Uuid;
 use super::chain::{self, GENESIS, Link};
 use super::dto::{AuditLogResponse, AuditPage, ListAuditLogsQuery, VerifyResponse};
 use crate::db;
-use crate::http::auth::ClientInfo;
-use crate::http::error::AppResult;
-use crate::http::pagination::{feed_page, feed_params};
 use crate::http::request_id::RequestContext;
+use kernel::AppResult;
+use kernel::RequestMeta;
+use kernel::pagination::{feed_page, feed_params};
 
 /// Key of the advisory lock that serialises appends ("audit" in ASCII).
 const CHAIN_LOCK: i64 = 0x0061_7564_6974;
@@ -61,7 +61,7 @@ impl AuditEvent {
 pub async fn record(
     db: &impl ConnectionTrait,
     event: AuditEvent,
-    client: &ClientInfo,
+    client: &RequestMeta,
 ) -> AppResult<()> {
     db.execute_unprepared(&format!("SELECT pg_advisory_xact_lock({CHAIN_LOCK})"))
         .await?;

@@ -7,19 +7,19 @@ use uuid::Uuid;
 use super::dto::{ListUsersQuery, UpdateUserStatusRequest, UserResponse};
 use super::service::{USER_COLUMNS, find_user, revoke_all_sessions, user_from_row};
 use crate::db;
-use crate::http::auth::{AuthUser, ClientInfo};
-use crate::http::error::{AppError, AppResult, FieldError};
-use crate::http::pagination::{Page, Paging};
 use crate::modules::audit::{self, AuditEvent};
-use crate::modules::rbac::{self, Scope};
 use crate::state::AppState;
+use kernel::Scope;
+use kernel::pagination::{Page, Paging};
+use kernel::{Actor, RequestMeta};
+use kernel::{AppError, AppResult, ErrorCode, FieldError};
 
 pub async fn list_users(
     state: &AppState,
-    user: &AuthUser,
+    user: &Actor,
     q: ListUsersQuery,
 ) -> AppResult<Page<UserResponse>> {
-    rbac::require(state, user, "user:read", Scope::Global).await?;
+    crate::authz::require(state, user, "user:read", Scope::Global).await?;
     let paging = Paging::new(q.page, q.per_page)?;
     let status = q.status.as_deref();
     if status.is_some_and(|s| !matches!(s, "active" | "suspended" | "deleted")) {
@@ -69,8 +69,8 @@ pub async fn list_users(
     Ok(paging.wrap(items, total as u64))
 }
 
-pub async fn get_user(state: &AppState, user: &AuthUser, id: Uuid) -> AppResult<UserResponse> {
-    if id != user.id && !rbac::allowed(state, user, "user:read", Scope::Global).await? {
+pub async fn get_user(state: &AppState, user: &Actor, id: Uuid) -> AppResult<UserResponse> {
+    if id != user.id && !crate::authz::allowed(state, user, "user:read", Scope::Global).await? {
         return Err(AppError::not_found("user"));
     }
     find_user(&state.db, id)
@@ -80,15 +80,15 @@ pub async fn get_user(state: &AppState, user: &AuthUser, id: Uuid) -> AppResult<
 
 pub async fn update_status(
     state: &AppState,
-    user: &AuthUser,
-    client: &ClientInfo,
+    user: &Actor,
+    client: &RequestMeta,
     id: Uuid,
     req: UpdateUserStatusRequest,
 ) -> AppResult<UserResponse> {
-    if !rbac::allowed(state, user, "user:manage", Scope::Global).await? {
+    if !crate::authz::allowed(state, user, "user:manage", Scope::Global).await? {
         return Err(
-            if rbac::allowed(state, user, "user:read", Scope::Global).await? {
-                AppError::forbidden("forbidden", "you lack the permission `user:manage`")
+            if crate::authz::allowed(state, user, "user:read", Scope::Global).await? {
+                AppError::forbidden("you lack the permission `user:manage`")
             } else {
                 AppError::not_found("user")
             },
@@ -101,8 +101,8 @@ pub async fn update_status(
         )]));
     }
     if id == user.id {
-        return Err(AppError::unprocessable(
-            "cannot_change_own_status",
+        return Err(AppError::new(
+            ErrorCode::CannotChangeOwnStatus,
             "ask another admin to change your own status",
         ));
     }
@@ -123,8 +123,8 @@ pub async fn update_status(
         Ok(r) => r,
         // Reactivating a deleted account whose address was taken since.
         Err(e) if e.to_string().contains("users_email_key") => {
-            return Err(AppError::conflict(
-                "email_taken",
+            return Err(AppError::new(
+                ErrorCode::EmailTaken,
                 "another live account uses this address now",
             ));
         }

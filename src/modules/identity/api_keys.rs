@@ -8,11 +8,10 @@ use uuid::Uuid;
 use super::dto::{ApiKeyResponse, CreateApiKeyRequest, CreatedApiKeyResponse};
 use super::tokens;
 use crate::db;
-use crate::http::auth::{AuthUser, ClientInfo};
-use crate::http::error::{AppError, AppResult, FieldError};
 use crate::modules::audit::{self, AuditEvent};
-use crate::modules::rbac;
 use crate::state::AppState;
+use kernel::{Actor, RequestMeta};
+use kernel::{AppError, AppResult, ErrorCode, FieldError};
 
 const COLUMNS: &str =
     "id, name, prefix, permissions, expires_at, last_used_at, revoked_at, created_at";
@@ -30,7 +29,7 @@ fn from_row(r: &sea_orm::QueryResult) -> AppResult<ApiKeyResponse> {
     })
 }
 
-pub async fn list(state: &AppState, user: &AuthUser) -> AppResult<Vec<ApiKeyResponse>> {
+pub async fn list(state: &AppState, user: &Actor) -> AppResult<Vec<ApiKeyResponse>> {
     let rows = db::all(
         &state.db,
         format!("SELECT {COLUMNS} FROM api_keys WHERE user_id = $1 ORDER BY created_at DESC"),
@@ -42,13 +41,13 @@ pub async fn list(state: &AppState, user: &AuthUser) -> AppResult<Vec<ApiKeyResp
 
 pub async fn create(
     state: &AppState,
-    user: &AuthUser,
-    client: &ClientInfo,
+    user: &Actor,
+    client: &RequestMeta,
     req: CreateApiKeyRequest,
 ) -> AppResult<CreatedApiKeyResponse> {
     if user.api_key.is_some() {
-        return Err(AppError::forbidden(
-            "session_required",
+        return Err(AppError::new(
+            ErrorCode::SessionRequired,
             "API keys cannot create API keys",
         ));
     }
@@ -66,7 +65,7 @@ pub async fn create(
     if req.expires_at.is_some_and(|e| e <= Utc::now()) {
         errors.push(FieldError::new("#/expires_at", "must be in the future"));
     }
-    let grants = rbac::service::grants_of(state, user).await?;
+    let grants = crate::authz::grants(state, user).await?;
     for (i, p) in req.permissions.iter().enumerate() {
         if !grants.has_anywhere(p) {
             errors.push(FieldError::new(
@@ -122,8 +121,8 @@ pub async fn create(
 /// Revokes one of the caller's keys; another user's is 404.
 pub async fn revoke(
     state: &AppState,
-    user: &AuthUser,
-    client: &ClientInfo,
+    user: &Actor,
+    client: &RequestMeta,
     id: Uuid,
 ) -> AppResult<()> {
     let txn = state.db.begin().await?;

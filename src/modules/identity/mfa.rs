@@ -8,13 +8,13 @@ use totp_rs::{Algorithm, Secret, Totp as TOTP};
 use uuid::Uuid;
 
 use super::dto::{BackupCodesResponse, TotpEnrollResponse};
-use super::secret_box::SecretBox;
 use super::tokens;
 use crate::db;
-use crate::http::auth::{AuthUser, ClientInfo};
-use crate::http::error::{AppError, AppResult, FieldError};
 use crate::modules::audit::{self, AuditEvent};
 use crate::state::AppState;
+use kernel::crypto::SecretBox;
+use kernel::{Actor, RequestMeta};
+use kernel::{AppError, AppResult, ErrorCode, FieldError};
 
 const ISSUER: &str = "Azora";
 const BACKUP_CODES: usize = 10;
@@ -41,8 +41,8 @@ fn now_secs() -> u64 {
 /// Starts (or restarts) enrolment: a new unconfirmed secret.
 pub async fn enroll(
     state: &AppState,
-    user: &AuthUser,
-    client: &ClientInfo,
+    user: &Actor,
+    client: &RequestMeta,
 ) -> AppResult<TotpEnrollResponse> {
     let txn = state.db.begin().await?;
     let confirmed = db::one(
@@ -53,8 +53,8 @@ pub async fn enroll(
     .await?
     .is_some();
     if confirmed {
-        return Err(AppError::conflict(
-            "mfa_already_enabled",
+        return Err(AppError::new(
+            ErrorCode::MfaAlreadyEnabled,
             "two-factor sign-in is already on; disable it first",
         ));
     }
@@ -125,8 +125,8 @@ async fn check_totp(
 /// Confirms enrolment with a first code; returns the backup codes (shown once).
 pub async fn confirm(
     state: &AppState,
-    user: &AuthUser,
-    client: &ClientInfo,
+    user: &Actor,
+    client: &RequestMeta,
     code: &str,
 ) -> AppResult<BackupCodesResponse> {
     let txn = state.db.begin().await?;
@@ -138,8 +138,8 @@ pub async fn confirm(
     .await?
     .is_some();
     if !pending {
-        return Err(AppError::conflict(
-            "mfa_not_pending",
+        return Err(AppError::new(
+            ErrorCode::MfaNotPending,
             "start enrolment with POST /me/mfa/totp first",
         ));
     }
@@ -219,8 +219,8 @@ pub async fn verify_second_factor(
 /// Turns two-factor sign-in off; needs a current code or the password.
 pub async fn disable(
     state: &AppState,
-    user: &AuthUser,
-    client: &ClientInfo,
+    user: &Actor,
+    client: &RequestMeta,
     code: Option<String>,
     password: Option<String>,
 ) -> AppResult<()> {
@@ -233,8 +233,8 @@ pub async fn disable(
     .await?
     .is_some();
     if !enabled {
-        return Err(AppError::conflict(
-            "mfa_not_enabled",
+        return Err(AppError::new(
+            ErrorCode::MfaNotEnabled,
             "two-factor sign-in is not on",
         ));
     }

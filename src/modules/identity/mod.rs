@@ -10,14 +10,16 @@
 
 mod admin;
 mod api_keys;
+mod authn;
 pub mod dto;
 mod lockout;
 mod mfa;
 pub mod password;
 mod routes;
-pub mod secret_box;
 pub mod service;
 pub mod tokens;
+
+pub use authn::authenticate;
 
 use utoipa_actix_web::service_config::ServiceConfig;
 

@@ -6,16 +6,17 @@ use uuid::Uuid;
 use super::dto::*;
 use super::{admin, api_keys, mfa, service};
 use crate::http::auth::{AuthUser, ClientInfo};
-use crate::http::error::{AppError, AppResult, Problem};
 use crate::http::extract::Json;
-use crate::http::pagination::Page;
+use crate::http::{ApiResult, Problem};
 use crate::state::AppState;
+use kernel::pagination::Page;
+use kernel::{AppError, AppResult, ErrorCode};
 
 /// Per-IP request budget of the `/auth` routes.
 fn throttle(state: &AppState, client: &ClientInfo) -> AppResult<()> {
     state.auth_limiter.check(&client.ip).map_err(|retry_after| {
         AppError::too_many_requests(
-            "rate_limited",
+            ErrorCode::RateLimited,
             "too many requests from this address; slow down",
             retry_after,
         )
@@ -41,7 +42,7 @@ pub async fn register(
     state: web::Data<AppState>,
     client: ClientInfo,
     body: Json<RegisterRequest>,
-) -> AppResult<HttpResponse> {
+) -> ApiResult<HttpResponse> {
     throttle(&state, &client)?;
     let user = service::register(&state, &client, body.into_inner()).await?;
     Ok(HttpResponse::Created().json(user))
@@ -61,7 +62,7 @@ pub async fn verify_email(
     state: web::Data<AppState>,
     client: ClientInfo,
     body: Json<TokenRequest>,
-) -> AppResult<web::Json<UserResponse>> {
+) -> ApiResult<web::Json<UserResponse>> {
     throttle(&state, &client)?;
     Ok(web::Json(
         service::verify_email(&state, &client, &body.token).await?,
@@ -82,10 +83,10 @@ pub async fn resend_verification(
     state: web::Data<AppState>,
     client: ClientInfo,
     body: Json<EmailRequest>,
-) -> AppResult<HttpResponse> {
+) -> ApiResult<HttpResponse> {
     throttle(&state, &client)?;
     let email = body.email.trim().to_lowercase();
-    service::resend_verification(state, client, email);
+    service::resend_verification(state, client.into_inner(), email);
     Ok(HttpResponse::Accepted().json(AcceptedResponse {
         message: ACCEPTED.into(),
     }))
@@ -108,7 +109,7 @@ pub async fn login(
     state: web::Data<AppState>,
     client: ClientInfo,
     body: Json<LoginRequest>,
-) -> AppResult<web::Json<LoginResponse>> {
+) -> ApiResult<web::Json<LoginResponse>> {
     throttle(&state, &client)?;
     let body = body.into_inner();
     Ok(web::Json(
@@ -131,7 +132,7 @@ pub async fn login_mfa(
     state: web::Data<AppState>,
     client: ClientInfo,
     body: Json<LoginMfaRequest>,
-) -> AppResult<web::Json<TokenResponse>> {
+) -> ApiResult<web::Json<TokenResponse>> {
     throttle(&state, &client)?;
     Ok(web::Json(
         service::login_mfa(&state, &client, &body.mfa_token, &body.code).await?,
@@ -153,7 +154,7 @@ pub async fn refresh(
     state: web::Data<AppState>,
     client: ClientInfo,
     body: Json<RefreshRequest>,
-) -> AppResult<web::Json<TokenResponse>> {
+) -> ApiResult<web::Json<TokenResponse>> {
     throttle(&state, &client)?;
     Ok(web::Json(
         service::refresh(&state, &client, &body.refresh_token).await?,
@@ -175,7 +176,7 @@ pub async fn logout(
     state: web::Data<AppState>,
     user: AuthUser,
     client: ClientInfo,
-) -> AppResult<HttpResponse> {
+) -> ApiResult<HttpResponse> {
     service::logout(&state, &user, &client).await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -194,10 +195,10 @@ pub async fn forgot_password(
     state: web::Data<AppState>,
     client: ClientInfo,
     body: Json<EmailRequest>,
-) -> AppResult<HttpResponse> {
+) -> ApiResult<HttpResponse> {
     throttle(&state, &client)?;
     let email = body.email.trim().to_lowercase();
-    service::forgot_password(state, client, email);
+    service::forgot_password(state, client.into_inner(), email);
     Ok(HttpResponse::Accepted().json(AcceptedResponse {
         message: ACCEPTED.into(),
     }))
@@ -217,7 +218,7 @@ pub async fn reset_password(
     state: web::Data<AppState>,
     client: ClientInfo,
     body: Json<ResetPasswordRequest>,
-) -> AppResult<HttpResponse> {
+) -> ApiResult<HttpResponse> {
     throttle(&state, &client)?;
     let body = body.into_inner();
     service::reset_password(&state, &client, &body.token, body.new_password).await?;
@@ -241,7 +242,7 @@ pub async fn change_password(
     user: AuthUser,
     client: ClientInfo,
     body: Json<ChangePasswordRequest>,
-) -> AppResult<HttpResponse> {
+) -> ApiResult<HttpResponse> {
     let body = body.into_inner();
     service::change_password(
         &state,
@@ -264,8 +265,11 @@ pub async fn change_password(
     )
 )]
 #[get("/me")]
-pub async fn get_me(user: AuthUser) -> web::Json<UserResponse> {
-    web::Json((*user.account).clone())
+pub async fn get_me(user: AuthUser) -> ApiResult<web::Json<UserResponse>> {
+    let account = super::authn::account_of(&user)
+        .cloned()
+        .ok_or_else(|| AppError::internal(anyhow::anyhow!("the actor carries no account")))?;
+    Ok(web::Json(account))
 }
 
 /// Update your profile: display name, bio, avatar URL, locale, time zone.
@@ -285,7 +289,7 @@ pub async fn update_me(
     user: AuthUser,
     client: ClientInfo,
     body: Json<UpdateProfileRequest>,
-) -> AppResult<web::Json<UserResponse>> {
+) -> ApiResult<web::Json<UserResponse>> {
     Ok(web::Json(
         service::update_profile(&state, &user, &client, body.into_inner()).await?,
     ))
@@ -304,7 +308,7 @@ pub async fn update_me(
 pub async fn list_my_sessions(
     state: web::Data<AppState>,
     user: AuthUser,
-) -> AppResult<web::Json<Vec<SessionResponse>>> {
+) -> ApiResult<web::Json<Vec<SessionResponse>>> {
     Ok(web::Json(service::list_sessions(&state, &user).await?))
 }
 
@@ -325,7 +329,7 @@ pub async fn revoke_my_session(
     user: AuthUser,
     client: ClientInfo,
     id: web::Path<Uuid>,
-) -> AppResult<HttpResponse> {
+) -> ApiResult<HttpResponse> {
     service::revoke_own_session(&state, &user, &client, id.into_inner(), "session.revoke").await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -345,7 +349,7 @@ pub async fn enroll_totp(
     state: web::Data<AppState>,
     user: AuthUser,
     client: ClientInfo,
-) -> AppResult<web::Json<TotpEnrollResponse>> {
+) -> ApiResult<web::Json<TotpEnrollResponse>> {
     Ok(web::Json(mfa::enroll(&state, &user, &client).await?))
 }
 
@@ -367,7 +371,7 @@ pub async fn confirm_totp(
     user: AuthUser,
     client: ClientInfo,
     body: Json<TotpConfirmRequest>,
-) -> AppResult<web::Json<BackupCodesResponse>> {
+) -> ApiResult<web::Json<BackupCodesResponse>> {
     Ok(web::Json(
         mfa::confirm(&state, &user, &client, &body.code).await?,
     ))
@@ -391,7 +395,7 @@ pub async fn disable_totp(
     user: AuthUser,
     client: ClientInfo,
     body: Json<TotpDisableRequest>,
-) -> AppResult<HttpResponse> {
+) -> ApiResult<HttpResponse> {
     let body = body.into_inner();
     mfa::disable(&state, &user, &client, body.code, body.password).await?;
     Ok(HttpResponse::NoContent().finish())
@@ -410,7 +414,7 @@ pub async fn disable_totp(
 pub async fn list_my_api_keys(
     state: web::Data<AppState>,
     user: AuthUser,
-) -> AppResult<web::Json<Vec<ApiKeyResponse>>> {
+) -> ApiResult<web::Json<Vec<ApiKeyResponse>>> {
     Ok(web::Json(api_keys::list(&state, &user).await?))
 }
 
@@ -432,7 +436,7 @@ pub async fn create_my_api_key(
     user: AuthUser,
     client: ClientInfo,
     body: Json<CreateApiKeyRequest>,
-) -> AppResult<HttpResponse> {
+) -> ApiResult<HttpResponse> {
     let key = api_keys::create(&state, &user, &client, body.into_inner()).await?;
     Ok(HttpResponse::Created().json(key))
 }
@@ -454,7 +458,7 @@ pub async fn revoke_my_api_key(
     user: AuthUser,
     client: ClientInfo,
     id: web::Path<Uuid>,
-) -> AppResult<HttpResponse> {
+) -> ApiResult<HttpResponse> {
     api_keys::revoke(&state, &user, &client, id.into_inner()).await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -476,7 +480,7 @@ pub async fn list_users(
     state: web::Data<AppState>,
     user: AuthUser,
     query: web::Query<ListUsersQuery>,
-) -> AppResult<web::Json<Page<UserResponse>>> {
+) -> ApiResult<web::Json<Page<UserResponse>>> {
     Ok(web::Json(
         admin::list_users(&state, &user, query.into_inner()).await?,
     ))
@@ -498,7 +502,7 @@ pub async fn get_user(
     state: web::Data<AppState>,
     user: AuthUser,
     id: web::Path<Uuid>,
-) -> AppResult<web::Json<UserResponse>> {
+) -> ApiResult<web::Json<UserResponse>> {
     Ok(web::Json(
         admin::get_user(&state, &user, id.into_inner()).await?,
     ))
@@ -526,7 +530,7 @@ pub async fn update_user_status(
     client: ClientInfo,
     id: web::Path<Uuid>,
     body: Json<UpdateUserStatusRequest>,
-) -> AppResult<web::Json<UserResponse>> {
+) -> ApiResult<web::Json<UserResponse>> {
     Ok(web::Json(
         admin::update_status(&state, &user, &client, id.into_inner(), body.into_inner()).await?,
     ))

@@ -4,19 +4,18 @@ use chrono::{DateTime, Duration, Utc};
 use sea_orm::{ConnectionTrait, DatabaseTransaction, TransactionTrait};
 use uuid::Uuid;
 
+use super::authn::Claims;
 use super::dto::{
     LoginResponse, MfaChallengeResponse, RegisterRequest, SessionResponse, TokenResponse,
     UpdateProfileRequest, UserResponse,
 };
 use super::{lockout, mfa, password, tokens};
 use crate::db;
-use crate::http::auth::{AuthUser, Claims, ClientInfo};
-use crate::http::error::{AppError, AppResult, FieldError};
-use crate::http::request_id::RequestContext;
 use crate::modules::audit::{self, AuditEvent};
 use crate::modules::notifications::mail::{self, OutgoingMail};
-use crate::modules::rbac::{self, Scope};
 use crate::state::AppState;
+use kernel::event::DomainEvent;
+use kernel::{Actor, AppError, AppResult, ErrorCode, FieldError, RequestMeta};
 
 const VERIFY_TTL_HOURS: i64 = 24;
 const RESET_TTL_HOURS: i64 = 1;
@@ -178,7 +177,7 @@ async fn enqueue_verification(
 /// transaction.
 pub async fn register(
     state: &AppState,
-    client: &ClientInfo,
+    client: &RequestMeta,
     req: RegisterRequest,
 ) -> AppResult<UserResponse> {
     let email = normalize_email(&req.email, "#/email")?;
@@ -202,11 +201,11 @@ pub async fn register(
     .await?;
     if inserted.rows_affected() == 0 {
         return Err(
-            AppError::conflict("email_taken", "an account with this email exists")
+            AppError::new(ErrorCode::EmailTaken, "an account with this email exists")
                 .with_errors(vec![FieldError::new("#/email", "already registered")]),
         );
     }
-    rbac::assign_role(&txn, id, "student", Scope::Global, None).await?;
+    crate::events::publish(state, &txn, DomainEvent::UserRegistered { user_id: id }).await?;
     enqueue_verification(state, &txn, id, &email, &display_name).await?;
     audit::record(
         &txn,
@@ -236,8 +235,8 @@ async fn consume_email_token(
     )
     .await?
     .ok_or_else(|| {
-        AppError::unprocessable(
-            "invalid_or_expired_token",
+        AppError::new(
+            ErrorCode::InvalidOrExpiredToken,
             "this link is invalid, used or expired",
         )
     })?;
@@ -246,7 +245,7 @@ async fn consume_email_token(
 
 pub async fn verify_email(
     state: &AppState,
-    client: &ClientInfo,
+    client: &RequestMeta,
     token: &str,
 ) -> AppResult<UserResponse> {
     let txn = state.db.begin().await?;
@@ -278,13 +277,8 @@ fn in_background<F>(work: F)
 where
     F: Future<Output = AppResult<()>> + Send + 'static,
 {
-    let ctx = RequestContext::current();
     tokio::spawn(async move {
-        let result = match ctx {
-            Some(ctx) => ctx.scope(work).await,
-            None => work.await,
-        };
-        if let Err(e) = result {
+        if let Err(e) = work.await {
             tracing::error!(error = %e, "background account mail failed");
         }
     });
@@ -314,7 +308,7 @@ async fn live_user_by_email(
 /// 202 whatever the address; a new verification mail goes out if it has an unverified account.
 pub fn resend_verification(
     state: actix_web::web::Data<AppState>,
-    client: ClientInfo,
+    client: RequestMeta,
     email: String,
 ) {
     in_background(async move {
@@ -343,7 +337,7 @@ pub fn resend_verification(
 }
 
 /// 202 whatever the address; a reset mail goes out if it has an account.
-pub fn forgot_password(state: actix_web::web::Data<AppState>, client: ClientInfo, email: String) {
+pub fn forgot_password(state: actix_web::web::Data<AppState>, client: RequestMeta, email: String) {
     in_background(async move {
         let Some((id, name, _)) = live_user_by_email(&state.db, &email).await? else {
             return Ok(());
@@ -423,7 +417,7 @@ async fn set_password(db: &impl ConnectionTrait, user_id: Uuid, hash: String) ->
 /// Sets a new password from a reset token and ends every session.
 pub async fn reset_password(
     state: &AppState,
-    client: &ClientInfo,
+    client: &RequestMeta,
     token: &str,
     new_password: String,
 ) -> AppResult<()> {
@@ -472,8 +466,8 @@ pub async fn check_password(state: &AppState, user_id: Uuid, password: String) -
 /// Changes the password (the current one is needed) and ends every other session.
 pub async fn change_password(
     state: &AppState,
-    user: &AuthUser,
-    client: &ClientInfo,
+    user: &Actor,
+    client: &RequestMeta,
     current: String,
     new_password: String,
 ) -> AppResult<()> {
@@ -521,7 +515,7 @@ pub async fn change_password(
 async fn record_attempt(
     db: &impl ConnectionTrait,
     email: &str,
-    client: &ClientInfo,
+    client: &RequestMeta,
     user_id: Option<Uuid>,
     outcome: &str,
 ) -> AppResult<()> {
@@ -544,7 +538,7 @@ async fn record_attempt(
 async fn record_failure(
     state: &AppState,
     email: &str,
-    client: &ClientInfo,
+    client: &RequestMeta,
     user_id: Option<Uuid>,
     outcome: &'static str,
     action: &'static str,
@@ -580,7 +574,7 @@ struct LoginCandidate {
 async fn check_lockout(
     state: &AppState,
     email: &str,
-    client: &ClientInfo,
+    client: &RequestMeta,
 ) -> AppResult<LoginCandidate> {
     let cfg = &state.settings.security;
     let window = Duration::seconds(i64::try_from(cfg.lockout_window_secs).unwrap_or(900));
@@ -614,7 +608,7 @@ async fn check_lockout(
         record_failure(state, email, client, None, "locked", "auth.login").await?;
         let secs = (until - Utc::now()).num_seconds().max(1) as u64;
         return Err(AppError::too_many_requests(
-            "account_locked",
+            ErrorCode::AccountLocked,
             "too many failed sign-ins; try again later",
             secs,
         ));
@@ -622,7 +616,7 @@ async fn check_lockout(
     let ip_failures: i64 = row.try_get("", "ip_failures")?;
     if ip_failures >= i64::from(cfg.ip_failure_limit) {
         return Err(AppError::too_many_requests(
-            "too_many_attempts",
+            ErrorCode::TooManyAttempts,
             "too many failed sign-ins from this address; try again later",
             cfg.lockout_window_secs.min(900),
         ));
@@ -638,7 +632,10 @@ async fn check_lockout(
 }
 
 fn invalid_credentials() -> AppError {
-    AppError::unauthorized("invalid_credentials", "the email or password is wrong")
+    AppError::new(
+        ErrorCode::InvalidCredentials,
+        "the email or password is wrong",
+    )
 }
 
 /// Creates a session with its first refresh token (one statement), and signs an access token.
@@ -646,7 +643,7 @@ async fn issue_session(
     state: &AppState,
     txn: &DatabaseTransaction,
     user_id: Uuid,
-    client: &ClientInfo,
+    client: &RequestMeta,
 ) -> AppResult<TokenResponse> {
     let session_id = Uuid::now_v7();
     let ttl = Duration::seconds(
@@ -727,7 +724,7 @@ async fn sign_tokens(
 /// The first sign-in step: tokens, or an MFA challenge.
 pub async fn login(
     state: &AppState,
-    client: &ClientInfo,
+    client: &RequestMeta,
     email: &str,
     password_in: String,
 ) -> AppResult<LoginResponse> {
@@ -753,8 +750,8 @@ pub async fn login(
             "auth.login",
         )
         .await?;
-        return Err(AppError::forbidden(
-            "account_suspended",
+        return Err(AppError::new(
+            ErrorCode::AccountSuspended,
             "this account is suspended",
         ));
     }
@@ -816,13 +813,13 @@ pub async fn login(
 /// The second sign-in step: a TOTP code or a backup code against the challenge.
 pub async fn login_mfa(
     state: &AppState,
-    client: &ClientInfo,
+    client: &RequestMeta,
     mfa_token: &str,
     code: &str,
 ) -> AppResult<TokenResponse> {
     let invalid = || {
-        AppError::unauthorized(
-            "invalid_mfa_token",
+        AppError::new(
+            ErrorCode::InvalidMfaToken,
             "the sign-in challenge is invalid or expired",
         )
     };
@@ -862,8 +859,8 @@ pub async fn login_mfa(
         )
         .await?;
         txn.commit().await?;
-        return Err(AppError::unauthorized(
-            "invalid_mfa_code",
+        return Err(AppError::new(
+            ErrorCode::InvalidMfaCode,
             "the code is wrong, expired or already used",
         ));
     };
@@ -894,12 +891,12 @@ pub async fn login_mfa(
 /// Rotates a refresh token. A token presented twice revokes its whole session.
 pub async fn refresh(
     state: &AppState,
-    client: &ClientInfo,
+    client: &RequestMeta,
     refresh_token: &str,
 ) -> AppResult<TokenResponse> {
     let invalid = || {
-        AppError::unauthorized(
-            "invalid_refresh_token",
+        AppError::new(
+            ErrorCode::InvalidRefreshToken,
             "the refresh token is invalid or expired",
         )
     };
@@ -937,8 +934,8 @@ pub async fn refresh(
         )
         .await?;
         txn.commit().await?;
-        return Err(AppError::unauthorized(
-            "refresh_token_reused",
+        return Err(AppError::new(
+            ErrorCode::RefreshTokenReused,
             "this refresh token was already used; the session has been ended",
         ));
     }
@@ -983,10 +980,10 @@ async fn revoke_session_row(
 }
 
 /// Ends the caller's session (access tokens stop working at once).
-pub async fn logout(state: &AppState, user: &AuthUser, client: &ClientInfo) -> AppResult<()> {
+pub async fn logout(state: &AppState, user: &Actor, client: &RequestMeta) -> AppResult<()> {
     let session_id = user.session_id.ok_or_else(|| {
-        AppError::unprocessable(
-            "not_a_session",
+        AppError::new(
+            ErrorCode::NotASession,
             "API keys have no session; revoke the key instead",
         )
     })?;
@@ -996,8 +993,8 @@ pub async fn logout(state: &AppState, user: &AuthUser, client: &ClientInfo) -> A
 /// Ends one of the caller's sessions; another user's is 404.
 pub async fn revoke_own_session(
     state: &AppState,
-    user: &AuthUser,
-    client: &ClientInfo,
+    user: &Actor,
+    client: &RequestMeta,
     session_id: Uuid,
     action: &'static str,
 ) -> AppResult<()> {
@@ -1037,7 +1034,7 @@ pub async fn revoke_own_session(
     Ok(())
 }
 
-pub async fn list_sessions(state: &AppState, user: &AuthUser) -> AppResult<Vec<SessionResponse>> {
+pub async fn list_sessions(state: &AppState, user: &Actor) -> AppResult<Vec<SessionResponse>> {
     let rows = db::all(&state.db, "SELECT id, user_agent, ip, created_at, last_seen_at, expires_at FROM sessions \
              WHERE user_id = $1 AND revoked_at IS NULL AND expires_at > now() ORDER BY created_at DESC",
             [user.id.into()],)
@@ -1112,8 +1109,8 @@ fn check_profile(req: &UpdateProfileRequest) -> AppResult<()> {
 
 pub async fn update_profile(
     state: &AppState,
-    user: &AuthUser,
-    client: &ClientInfo,
+    user: &Actor,
+    client: &RequestMeta,
     req: UpdateProfileRequest,
 ) -> AppResult<UserResponse> {
     check_profile(&req)?;

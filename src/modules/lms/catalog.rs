@@ -13,15 +13,15 @@ use super::dto::{
     UpdateCategoryRequest, UpdateCourseRequest,
 };
 use crate::db;
-use crate::http::auth::{AuthUser, ClientInfo};
-use crate::http::error::{AppError, AppResult, FieldError};
-use crate::http::pagination::{Page, Paging};
 use crate::http::validate::check_name;
 use crate::modules::audit::{self, AuditEvent};
 use crate::modules::orgs::service::{SLUG_RULE, slug_taken, slugify, valid_slug};
 use crate::modules::rbac::{self, Scope};
 use crate::modules::wallet;
 use crate::state::AppState;
+use kernel::pagination::{Page, Paging};
+use kernel::{Actor, RequestMeta};
+use kernel::{AppError, AppResult, ErrorCode, FieldError};
 
 pub const LEVELS: [&str; 4] = ["beginner", "intermediate", "advanced", "expert"];
 
@@ -78,13 +78,13 @@ pub async fn course_row(db: &impl ConnectionTrait, id: Uuid) -> AppResult<Course
 }
 
 /// Whether the caller teaches or oversees the course (may see it in any status).
-pub async fn is_staff(state: &AppState, user: &AuthUser, course: &CourseRow) -> AppResult<bool> {
+pub async fn is_staff(state: &AppState, user: &Actor, course: &CourseRow) -> AppResult<bool> {
     is_staff_in(state, user, course.scope()).await
 }
 
-async fn is_staff_in(state: &AppState, user: &AuthUser, scope: Scope) -> AppResult<bool> {
+async fn is_staff_in(state: &AppState, user: &Actor, scope: Scope) -> AppResult<bool> {
     for permission in ["course:update", "course:grade", "course:publish"] {
-        if rbac::allowed(state, user, permission, scope).await? {
+        if crate::authz::allowed(state, user, permission, scope).await? {
             return Ok(true);
         }
     }
@@ -95,7 +95,7 @@ async fn is_staff_in(state: &AppState, user: &AuthUser, scope: Scope) -> AppResu
 /// review to their staff only (404 for the rest, who may not know they exist).
 pub async fn visible_course(
     state: &AppState,
-    user: Option<&AuthUser>,
+    user: Option<&Actor>,
     id: Uuid,
 ) -> AppResult<CourseRow> {
     let course = course_row(&state.db, id).await?;
@@ -112,12 +112,12 @@ pub async fn visible_course(
 /// 403 when they can see it but not do this.
 pub async fn course_for(
     state: &AppState,
-    user: &AuthUser,
+    user: &Actor,
     id: Uuid,
     permission: &str,
 ) -> AppResult<CourseRow> {
     let course = visible_course(state, Some(user), id).await?;
-    rbac::require(state, user, permission, course.scope()).await?;
+    crate::authz::require(state, user, permission, course.scope()).await?;
     Ok(course)
 }
 
@@ -222,11 +222,11 @@ fn check_category_name(name: &str, errors: &mut Vec<FieldError>) {
 
 pub async fn create_category(
     state: &AppState,
-    user: &AuthUser,
-    client: &ClientInfo,
+    user: &Actor,
+    client: &RequestMeta,
     req: CreateCategoryRequest,
 ) -> AppResult<CategoryNode> {
-    rbac::require(state, user, "catalog:manage", Scope::Global).await?;
+    crate::authz::require(state, user, "catalog:manage", Scope::Global).await?;
     let mut errors = Vec::new();
     check_category_name(&req.name, &mut errors);
     let slug = req.slug.clone().unwrap_or_else(|| slugify(&req.name));
@@ -288,12 +288,12 @@ pub async fn create_category(
 
 pub async fn update_category(
     state: &AppState,
-    user: &AuthUser,
-    client: &ClientInfo,
+    user: &Actor,
+    client: &RequestMeta,
     id: Uuid,
     req: UpdateCategoryRequest,
 ) -> AppResult<CategoryNode> {
-    rbac::require(state, user, "catalog:manage", Scope::Global).await?;
+    crate::authz::require(state, user, "catalog:manage", Scope::Global).await?;
     let mut errors = Vec::new();
     if let Some(name) = &req.name {
         check_category_name(name, &mut errors);
@@ -329,8 +329,8 @@ pub async fn update_category(
         .await?
         .is_some();
         if cycle {
-            return Err(AppError::unprocessable(
-                "category_cycle",
+            return Err(AppError::new(
+                ErrorCode::CategoryCycle,
                 "a category cannot move under itself or one of its descendants",
             )
             .with_errors(vec![FieldError::new(
@@ -586,7 +586,7 @@ pub async fn list_courses(
 /// `GET /me/teaching`: courses the caller teaches or assists, in any status.
 pub async fn teaching(
     state: &AppState,
-    user: &AuthUser,
+    user: &Actor,
     q: TeachingQuery,
 ) -> AppResult<Page<CourseSummary>> {
     let paging = Paging::new(q.page, q.per_page)?;
@@ -697,7 +697,7 @@ pub async fn outline(db: &impl ConnectionTrait, course_id: Uuid) -> AppResult<Ve
 
 pub async fn get_course(
     state: &AppState,
-    user: Option<&AuthUser>,
+    user: Option<&Actor>,
     id: Uuid,
 ) -> AppResult<CourseDetail> {
     // One read: the detail carries what visibility needs (status, organization).
@@ -906,13 +906,13 @@ fn derived_slugs(title: &str, id: Uuid) -> Vec<String> {
 
 pub async fn create_course(
     state: &AppState,
-    user: &AuthUser,
-    client: &ClientInfo,
+    user: &Actor,
+    client: &RequestMeta,
     req: CreateCourseRequest,
 ) -> AppResult<CourseDetail> {
     let scope =
         crate::modules::orgs::service::publishing_scope(state, user, req.organization_id).await?;
-    rbac::require(state, user, "course:create", scope).await?;
+    crate::authz::require(state, user, "course:create", scope).await?;
     let fields = check_course_fields(
         &state.db,
         Some(&req.title),
@@ -1008,8 +1008,8 @@ pub async fn create_course(
 
 pub async fn update_course(
     state: &AppState,
-    user: &AuthUser,
-    client: &ClientInfo,
+    user: &Actor,
+    client: &RequestMeta,
     id: Uuid,
     req: UpdateCourseRequest,
 ) -> AppResult<CourseDetail> {
@@ -1126,8 +1126,8 @@ pub async fn update_course(
 /// Soft-deletes a course that nobody ever enrolled in (archive the others).
 pub async fn delete_course(
     state: &AppState,
-    user: &AuthUser,
-    client: &ClientInfo,
+    user: &Actor,
+    client: &RequestMeta,
     id: Uuid,
 ) -> AppResult<()> {
     course_for(state, user, id, "course:update").await?;
@@ -1141,8 +1141,8 @@ pub async fn delete_course(
     .await?
     .is_some();
     if enrolled {
-        return Err(AppError::conflict(
-            "course_has_enrollments",
+        return Err(AppError::new(
+            ErrorCode::CourseHasEnrollments,
             "learners enrolled in this course; archive it instead",
         ));
     }
@@ -1172,8 +1172,8 @@ pub async fn delete_course(
 /// (published -> archived, `course:update`).
 pub async fn transition(
     state: &AppState,
-    user: &AuthUser,
-    client: &ClientInfo,
+    user: &Actor,
+    client: &RequestMeta,
     id: Uuid,
     action: &str,
 ) -> AppResult<CourseDetail> {
@@ -1197,8 +1197,8 @@ pub async fn transition(
     lock_course(&txn, id).await?;
     let current = course_row(&txn, id).await?.status;
     if !from.contains(&current.as_str()) {
-        return Err(AppError::conflict(
-            "invalid_transition",
+        return Err(AppError::new(
+            ErrorCode::InvalidTransition,
             format!("a course that is {current} cannot be {action}ed"),
         ));
     }
@@ -1213,8 +1213,8 @@ pub async fn transition(
         .transpose()?
         .unwrap_or(0);
         if lessons == 0 {
-            return Err(AppError::unprocessable(
-                "course_empty",
+            return Err(AppError::new(
+                ErrorCode::CourseEmpty,
                 "add at least one lesson before submitting or publishing",
             ));
         }
@@ -1268,22 +1268,21 @@ async fn instructors(db: &impl ConnectionTrait, id: Uuid) -> AppResult<Vec<Instr
 }
 
 /// Owners manage the teaching team; so do reviewers (`course:publish` in the course's scope).
-async fn require_owner(state: &AppState, user: &AuthUser, course: &CourseRow) -> AppResult<()> {
+async fn require_owner(state: &AppState, user: &Actor, course: &CourseRow) -> AppResult<()> {
     if course.owner_id == user.id
-        || rbac::allowed(state, user, "course:publish", course.scope()).await?
+        || crate::authz::allowed(state, user, "course:publish", course.scope()).await?
     {
         return Ok(());
     }
     Err(AppError::forbidden(
-        "forbidden",
         "only the course's owner manages its instructors",
     ))
 }
 
 pub async fn add_instructor(
     state: &AppState,
-    user: &AuthUser,
-    client: &ClientInfo,
+    user: &Actor,
+    client: &RequestMeta,
     id: Uuid,
     req: AddInstructorRequest,
 ) -> AppResult<Vec<InstructorResponse>> {
@@ -1309,8 +1308,8 @@ pub async fn add_instructor(
     )
     .await?;
     if inserted.rows_affected() == 0 {
-        return Err(AppError::conflict(
-            "already_instructor",
+        return Err(AppError::new(
+            ErrorCode::AlreadyInstructor,
             "this user already teaches this course",
         ));
     }
@@ -1334,16 +1333,16 @@ pub async fn add_instructor(
 
 pub async fn remove_instructor(
     state: &AppState,
-    user: &AuthUser,
-    client: &ClientInfo,
+    user: &Actor,
+    client: &RequestMeta,
     id: Uuid,
     member: Uuid,
 ) -> AppResult<()> {
     let course = visible_course(state, Some(user), id).await?;
     require_owner(state, user, &course).await?;
     if member == course.owner_id {
-        return Err(AppError::unprocessable(
-            "cannot_remove_owner",
+        return Err(AppError::new(
+            ErrorCode::CannotRemoveOwner,
             "the owner cannot be removed",
         ));
     }
@@ -1397,8 +1396,8 @@ async fn prerequisites(db: &impl ConnectionTrait, id: Uuid) -> AppResult<Vec<Cou
 
 pub async fn add_prerequisite(
     state: &AppState,
-    user: &AuthUser,
-    client: &ClientInfo,
+    user: &Actor,
+    client: &RequestMeta,
     id: Uuid,
     req: AddPrerequisiteRequest,
 ) -> AppResult<Vec<CourseRef>> {
@@ -1427,8 +1426,8 @@ pub async fn add_prerequisite(
         .await?
         .is_some();
     if cycle {
-        return Err(AppError::unprocessable(
-            "prerequisite_cycle",
+        return Err(AppError::new(
+            ErrorCode::PrerequisiteCycle,
             "that course already requires this one (directly or through others)",
         )
         .with_errors(vec![FieldError::new(
@@ -1443,8 +1442,8 @@ pub async fn add_prerequisite(
     )
     .await?;
     if inserted.rows_affected() == 0 {
-        return Err(AppError::conflict(
-            "already_prerequisite",
+        return Err(AppError::new(
+            ErrorCode::AlreadyPrerequisite,
             "this course already requires that one",
         ));
     }
@@ -1467,8 +1466,8 @@ pub async fn add_prerequisite(
 
 pub async fn remove_prerequisite(
     state: &AppState,
-    user: &AuthUser,
-    client: &ClientInfo,
+    user: &Actor,
+    client: &RequestMeta,
     id: Uuid,
     prerequisite: Uuid,
 ) -> AppResult<()> {

@@ -13,12 +13,11 @@ use super::dto::{
 };
 use super::learning::live_enrollment;
 use crate::db;
-use crate::http::auth::{AuthUser, ClientInfo};
-use crate::http::error::{AppError, AppResult, FieldError};
-use crate::http::pagination::{Page, Paging};
 use crate::modules::audit::{self, AuditEvent};
-use crate::modules::rbac;
 use crate::state::AppState;
+use kernel::pagination::{Page, Paging};
+use kernel::{Actor, RequestMeta};
+use kernel::{AppError, AppResult, ErrorCode, FieldError};
 
 const REVIEW_COLUMNS: &str = "r.id, r.course_id, r.user_id, u.display_name AS author_name, r.rating, r.body, \
     r.reply, r.replied_by, r.replied_at, r.created_at, r.updated_at";
@@ -52,7 +51,7 @@ async fn review(db: &impl ConnectionTrait, id: Uuid) -> AppResult<ReviewResponse
 
 pub async fn list_reviews(
     state: &AppState,
-    user: Option<&AuthUser>,
+    user: Option<&Actor>,
     course_id: Uuid,
     q: ReviewsQuery,
 ) -> AppResult<Page<ReviewResponse>> {
@@ -90,8 +89,8 @@ pub async fn list_reviews(
 /// Creates the caller's review, or edits it; answers whether it was new.
 pub async fn post_review(
     state: &AppState,
-    user: &AuthUser,
-    client: &ClientInfo,
+    user: &Actor,
+    client: &RequestMeta,
     course_id: Uuid,
     req: ReviewRequest,
 ) -> AppResult<(ReviewResponse, bool)> {
@@ -110,8 +109,8 @@ pub async fn post_review(
         .await?
         .is_none()
     {
-        return Err(AppError::forbidden(
-            "not_enrolled",
+        return Err(AppError::new(
+            ErrorCode::NotEnrolled,
             "only learners enrolled in the course review it",
         ));
     }
@@ -188,8 +187,8 @@ pub async fn post_review(
 /// An instructor's (or admin's) public answer to a review.
 pub async fn reply(
     state: &AppState,
-    user: &AuthUser,
-    client: &ClientInfo,
+    user: &Actor,
+    client: &RequestMeta,
     review_id: Uuid,
     req: ReviewReplyRequest,
 ) -> AppResult<ReviewResponse> {
@@ -235,16 +234,15 @@ pub async fn reply(
 /// organization admins and admins).
 pub async fn analytics(
     state: &AppState,
-    user: &AuthUser,
+    user: &Actor,
     course_id: Uuid,
     q: AnalyticsQuery,
 ) -> AppResult<CourseAnalytics> {
     let course = visible_course(state, Some(user), course_id).await?;
-    if !rbac::allowed(state, user, "course:update", course.scope()).await?
-        && !rbac::allowed(state, user, "course:publish", course.scope()).await?
+    if !crate::authz::allowed(state, user, "course:update", course.scope()).await?
+        && !crate::authz::allowed(state, user, "course:publish", course.scope()).await?
     {
         return Err(AppError::forbidden(
-            "forbidden",
             "only the course's instructors and admins see its analytics",
         ));
     }

@@ -17,17 +17,17 @@ use super::dto::{
     LessonProgressResponse, MyEnrollmentsQuery, Price, ProgressRequest, ProgressResponse,
 };
 use super::structure::{lesson_row, readable_lesson};
-use crate::config::Settings;
 use crate::db;
-use crate::events::{self, DomainEvent};
-use crate::http::auth::{AuthUser, ClientInfo};
-use crate::http::error::{AppError, AppResult, FieldError};
-use crate::http::idempotency;
-use crate::http::pagination::{Page, Paging};
+use crate::events;
 use crate::modules::audit::{self, AuditEvent};
-use crate::modules::rbac::{self, Scope};
+use crate::modules::rbac::Scope;
 use crate::modules::wallet;
 use crate::state::AppState;
+use kernel::event::DomainEvent;
+use kernel::idempotency;
+use kernel::pagination::{Page, Paging};
+use kernel::{Actor, RequestMeta};
+use kernel::{AppError, AppResult, ErrorCode, FieldError};
 
 const ENROLLMENT_COLUMNS: &str = "e.id, e.user_id, e.course_id, c.title AS course_title, e.status, \
     e.progress_percent, e.price, coalesce(e.currency, c.currency) AS currency, e.payment_id, e.refund_id, \
@@ -105,8 +105,8 @@ pub async fn enroll_in(
     .ok_or_else(|| AppError::not_found("course"))?;
     let status: String = fresh.try_get("", "status")?;
     if status != "published" {
-        return Err(AppError::unprocessable(
-            "course_not_open",
+        return Err(AppError::new(
+            ErrorCode::CourseNotOpen,
             format!("this course is {status}: only published courses take enrollments"),
         ));
     }
@@ -118,8 +118,8 @@ pub async fn enroll_in(
         ..course.clone()
     };
     if live_enrollment(txn, user_id, course.id).await?.is_some() {
-        return Err(AppError::conflict(
-            "already_enrolled",
+        return Err(AppError::new(
+            ErrorCode::AlreadyEnrolled,
             "you are already enrolled in this course",
         ));
     }
@@ -144,8 +144,8 @@ pub async fn enroll_in(
             ));
             titles.push(title);
         }
-        return Err(AppError::unprocessable(
-            "prerequisites_missing",
+        return Err(AppError::new(
+            ErrorCode::PrerequisitesMissing,
             format!("complete these courses first: {}", titles.join(", ")),
         )
         .with_errors(errors));
@@ -187,13 +187,13 @@ pub async fn enroll_in(
 /// `POST /courses/{id}/enroll`, once per `Idempotency-Key` when one is sent.
 pub async fn enroll(
     state: &AppState,
-    user: &AuthUser,
-    client: &ClientInfo,
+    user: &Actor,
+    client: &RequestMeta,
     course_id: Uuid,
     key: Option<String>,
 ) -> AppResult<EnrollmentResponse> {
     let course = visible_course(state, Some(user), course_id).await?;
-    rbac::require(state, user, "course:enroll", Scope::Global).await?;
+    crate::authz::require(state, user, "course:enroll", Scope::Global).await?;
     let hash = idempotency::hash(&json!({ "course_id": course_id }));
     let txn = state.db.begin().await?;
     if let Some(key) = &key {
@@ -223,8 +223,8 @@ pub async fn enroll(
 /// dropped within `lms.refund_window_days` is refunded through the wallet.
 pub async fn drop_enrollment(
     state: &AppState,
-    user: &AuthUser,
-    client: &ClientInfo,
+    user: &Actor,
+    client: &RequestMeta,
     id: Uuid,
 ) -> AppResult<EnrollmentResponse> {
     let course_of = db::one(
@@ -249,14 +249,14 @@ pub async fn drop_enrollment(
     let status: String = row.try_get("", "status")?;
     match status.as_str() {
         "dropped" => {
-            return Err(AppError::conflict(
-                "already_dropped",
+            return Err(AppError::new(
+                ErrorCode::AlreadyDropped,
                 "this enrollment was dropped already",
             ));
         }
         "completed" => {
-            return Err(AppError::conflict(
-                "enrollment_completed",
+            return Err(AppError::new(
+                ErrorCode::EnrollmentCompleted,
                 "a completed course cannot be dropped",
             ));
         }
@@ -303,7 +303,7 @@ pub async fn drop_enrollment(
 
 pub async fn my_enrollments(
     state: &AppState,
-    user: &AuthUser,
+    user: &Actor,
     q: MyEnrollmentsQuery,
 ) -> AppResult<Page<EnrollmentResponse>> {
     let paging = Paging::new(q.page, q.per_page)?;
@@ -353,7 +353,7 @@ pub async fn my_enrollments(
 /// removed or made optional), as their next progress write would.
 pub async fn recompute_progress(
     txn: &DatabaseTransaction,
-    settings: &Settings,
+    state: &AppState,
     course_id: Uuid,
 ) -> AppResult<()> {
     db::exec(
@@ -378,7 +378,7 @@ pub async fn recompute_progress(
     for r in &finished {
         // Held back by a required assessment: nothing changes for that learner.
         if !completion_blocked(txn, r.try_get("", "user_id")?, course_id).await? {
-            refresh_enrollment(txn, settings, r.try_get("", "id")?).await?;
+            refresh_enrollment(txn, state, r.try_get("", "id")?).await?;
         }
     }
     Ok(())
@@ -396,7 +396,7 @@ pub struct Refreshed {
 /// hold: sets `completed_at`, pays the reward once and publishes `CourseCompleted`.
 pub async fn refresh_enrollment(
     txn: &DatabaseTransaction,
-    settings: &Settings,
+    state: &AppState,
     enrollment_id: Uuid,
 ) -> AppResult<Refreshed> {
     let row = db::one(
@@ -442,7 +442,7 @@ pub async fn refresh_enrollment(
             let title: String = row.try_get("", "title")?;
             let amount = row
                 .try_get::<Option<Decimal>>("", "completion_reward")?
-                .unwrap_or(settings.lms.completion_reward);
+                .unwrap_or(state.settings.lms.completion_reward);
             if wallet::service::reward(
                 txn,
                 user_id,
@@ -456,6 +456,7 @@ pub async fn refresh_enrollment(
                 reward = Some(amount.normalize());
             }
             events::publish(
+                state,
                 txn,
                 DomainEvent::CourseCompleted {
                     enrollment_id,
@@ -474,7 +475,7 @@ pub async fn refresh_enrollment(
                     Some(enrollment_id.to_string()),
                 )
                 .details(json!({"course_id": course_id, "reward": reward.map(|r| r.to_string())})),
-                &ClientInfo::system(),
+                &RequestMeta::system(),
             )
             .await?;
         }
@@ -518,7 +519,7 @@ pub async fn lock_live_enrollment(
     .map(|r| r.try_get::<Uuid>("", "id"))
     .transpose()?
     .ok_or_else(|| {
-        AppError::forbidden("not_enrolled", "you are not enrolled in this course")
+        AppError::new(ErrorCode::NotEnrolled, "you are not enrolled in this course")
     })
 }
 
@@ -579,8 +580,8 @@ fn progress_from_row(r: &sea_orm::QueryResult) -> AppResult<LessonProgressRespon
 /// `PUT /lessons/{id}/progress`.
 pub async fn record_progress(
     state: &AppState,
-    user: &AuthUser,
-    client: &ClientInfo,
+    user: &Actor,
+    client: &RequestMeta,
     lesson_id: Uuid,
     req: ProgressRequest,
 ) -> AppResult<ProgressResponse> {
@@ -624,8 +625,8 @@ pub async fn record_progress(
         .await?
         .is_some()
     {
-        return Err(AppError::unprocessable(
-            "assessment_required",
+        return Err(AppError::new(
+            ErrorCode::AssessmentRequired,
             "pass this lesson's assessment to complete it",
         ));
     }
@@ -638,7 +639,7 @@ pub async fn record_progress(
         req.last_position_seconds,
     )
     .await?;
-    let refreshed = refresh_enrollment(&txn, &state.settings, enrollment_id).await?;
+    let refreshed = refresh_enrollment(&txn, state, enrollment_id).await?;
     if newly_completed {
         audit::record(
             &txn,
@@ -667,7 +668,7 @@ pub async fn record_progress(
 /// Does nothing when the learner is not enrolled.
 pub async fn complete_lesson_for(
     txn: &DatabaseTransaction,
-    settings: &Settings,
+    state: &AppState,
     user_id: Uuid,
     lesson_id: Uuid,
 ) -> AppResult<Option<Refreshed>> {
@@ -685,48 +686,45 @@ pub async fn complete_lesson_for(
     }
     let enrollment_id = match lock_live_enrollment(txn, user_id, lesson.course_id).await {
         Ok(id) => id,
-        Err(e) if e.code() == "not_enrolled" => return Ok(None),
+        Err(e) if e.code() == ErrorCode::NotEnrolled => return Ok(None),
         Err(e) => return Err(e),
     };
     upsert_progress(txn, enrollment_id, lesson_id, "completed", 0, 0).await?;
-    Ok(Some(
-        refresh_enrollment(txn, settings, enrollment_id).await?,
-    ))
+    Ok(Some(refresh_enrollment(txn, state, enrollment_id).await?))
 }
 
 /// For other modules: re-evaluates completion of the learner's enrollment in a course (after
 /// a required assessment was passed).
 pub async fn recheck_completion(
     txn: &DatabaseTransaction,
-    settings: &Settings,
+    state: &AppState,
     user_id: Uuid,
     course_id: Uuid,
 ) -> AppResult<Option<Refreshed>> {
     let enrollment_id = match lock_live_enrollment(txn, user_id, course_id).await {
         Ok(id) => id,
-        Err(e) if e.code() == "not_enrolled" => return Ok(None),
+        Err(e) if e.code() == ErrorCode::NotEnrolled => return Ok(None),
         Err(e) => return Err(e),
     };
-    Ok(Some(
-        refresh_enrollment(txn, settings, enrollment_id).await?,
-    ))
+    Ok(Some(refresh_enrollment(txn, state, enrollment_id).await?))
 }
 
 /// `GET /courses/{id}/progress`: the caller's enrollment and lesson-by-lesson progress.
 pub async fn course_progress(
     state: &AppState,
-    user: &AuthUser,
+    user: &Actor,
     course_id: Uuid,
 ) -> AppResult<CourseProgressResponse> {
     visible_course(state, Some(user), course_id).await?;
     let enrollment = live_enrollment(&state.db, user.id, course_id)
         .await?
         .ok_or_else(|| {
+            // The enrollment is the resource here: 404, where acting on a course is 403.
             AppError::new(
-                actix_web::http::StatusCode::NOT_FOUND,
-                "not_enrolled",
+                ErrorCode::NotEnrolled,
                 "you are not enrolled in this course",
             )
+            .with_status(404)
         })?;
     let lessons = db::all(
         &state.db,
@@ -796,14 +794,14 @@ async fn bookmarks_where(
     .collect()
 }
 
-pub async fn my_bookmarks(state: &AppState, user: &AuthUser) -> AppResult<Vec<BookmarkResponse>> {
+pub async fn my_bookmarks(state: &AppState, user: &Actor) -> AppResult<Vec<BookmarkResponse>> {
     bookmarks_where(&state.db, user.id, None).await
 }
 
 /// `PUT /lessons/{id}/bookmark`: bookmarks a lesson the caller may read (or updates its note).
 pub async fn put_bookmark(
     state: &AppState,
-    user: &AuthUser,
+    user: &Actor,
     lesson_id: Uuid,
     req: BookmarkRequest,
 ) -> AppResult<BookmarkResponse> {
@@ -830,7 +828,7 @@ pub async fn put_bookmark(
         .ok_or_else(|| AppError::not_found("bookmark"))
 }
 
-pub async fn delete_bookmark(state: &AppState, user: &AuthUser, lesson_id: Uuid) -> AppResult<()> {
+pub async fn delete_bookmark(state: &AppState, user: &Actor, lesson_id: Uuid) -> AppResult<()> {
     let removed = db::exec(
         &state.db,
         "DELETE FROM lesson_bookmarks WHERE user_id = $1 AND lesson_id = $2",

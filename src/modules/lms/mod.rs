@@ -20,7 +20,28 @@ mod routes;
 pub mod seed;
 pub mod structure;
 
+use futures_util::future::BoxFuture;
+use kernel::{AppResult, Scope};
+use sea_orm::DatabaseConnection;
 use utoipa_actix_web::service_config::ServiceConfig;
+
+/// The platform's `resolve_scope` hook: a course scope completed with the course's
+/// organization, `None` for an unknown course; other scopes as they are.
+pub fn resolve_scope(
+    db: &DatabaseConnection,
+    scope: Scope,
+) -> BoxFuture<'_, AppResult<Option<Scope>>> {
+    Box::pin(async move {
+        match scope {
+            Scope::Course { id, .. } => match catalog::course_row(db, id).await {
+                Ok(course) => Ok(Some(course.scope())),
+                Err(e) if e.code() == kernel::ErrorCode::NotFound => Ok(None),
+                Err(e) => Err(e),
+            },
+            other => Ok(Some(other)),
+        }
+    })
+}
 
 pub fn routes(cfg: &mut ServiceConfig) {
     cfg.service(routes::list_categories)

@@ -12,14 +12,14 @@ use super::catalog::{course_row, two_places};
 use super::dto::{CreatePathRequest, PathCourse, PathEnrollResponse, PathResponse, PathsQuery};
 use super::learning::enroll_in;
 use crate::db;
-use crate::http::auth::{AuthUser, ClientInfo};
-use crate::http::error::{AppError, AppResult, FieldError};
-use crate::http::pagination::{Page, Paging};
 use crate::http::validate::check_name;
 use crate::modules::audit::{self, AuditEvent};
 use crate::modules::orgs::service::{SLUG_RULE, slug_taken, slugify, valid_slug};
-use crate::modules::rbac::{self, Scope};
+use crate::modules::rbac::Scope;
 use crate::state::AppState;
+use kernel::pagination::{Page, Paging};
+use kernel::{Actor, RequestMeta};
+use kernel::{AppError, AppResult, ErrorCode, FieldError};
 
 async fn path(
     db: &impl ConnectionTrait,
@@ -109,17 +109,13 @@ async fn paths(
     Ok(out)
 }
 
-pub async fn get_path(
-    state: &AppState,
-    user: Option<&AuthUser>,
-    id: Uuid,
-) -> AppResult<PathResponse> {
+pub async fn get_path(state: &AppState, user: Option<&Actor>, id: Uuid) -> AppResult<PathResponse> {
     path(&state.db, id, user.map(|u| u.id)).await
 }
 
 pub async fn list_paths(
     state: &AppState,
-    user: Option<&AuthUser>,
+    user: Option<&Actor>,
     q: PathsQuery,
 ) -> AppResult<Page<PathResponse>> {
     let paging = Paging::new(q.page, q.per_page)?;
@@ -147,13 +143,13 @@ pub async fn list_paths(
 
 pub async fn create_path(
     state: &AppState,
-    user: &AuthUser,
-    client: &ClientInfo,
+    user: &Actor,
+    client: &RequestMeta,
     req: CreatePathRequest,
 ) -> AppResult<PathResponse> {
     let scope =
         crate::modules::orgs::service::publishing_scope(state, user, req.organization_id).await?;
-    rbac::require(state, user, "course:create", scope).await?;
+    crate::authz::require(state, user, "course:create", scope).await?;
     let mut errors = Vec::new();
     check_name("#/title", &req.title, 200, &mut errors);
     let slug = req.slug.clone().unwrap_or_else(|| slugify(&req.title));
@@ -236,12 +232,12 @@ pub async fn create_path(
 
 pub async fn enroll_path(
     state: &AppState,
-    user: &AuthUser,
-    client: &ClientInfo,
+    user: &Actor,
+    client: &RequestMeta,
     id: Uuid,
 ) -> AppResult<PathEnrollResponse> {
     path(&state.db, id, None).await?;
-    rbac::require(state, user, "course:enroll", Scope::Global).await?;
+    crate::authz::require(state, user, "course:enroll", Scope::Global).await?;
     let txn = state.db.begin().await?;
     let inserted = db::exec(
         &txn,
@@ -250,8 +246,8 @@ pub async fn enroll_path(
     )
     .await?;
     if inserted.rows_affected() == 0 {
-        return Err(AppError::conflict(
-            "already_enrolled",
+        return Err(AppError::new(
+            ErrorCode::AlreadyEnrolled,
             "you are already enrolled in this learning path",
         ));
     }

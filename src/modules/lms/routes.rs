@@ -6,11 +6,11 @@ use uuid::Uuid;
 use super::dto::*;
 use super::{catalog, community, learning, paths, structure};
 use crate::http::auth::{AuthUser, ClientInfo, MaybeAuthUser};
-use crate::http::error::{AppResult, Problem};
 use crate::http::extract::Json;
 use crate::http::idempotency;
-use crate::http::pagination::Page;
+use crate::http::{ApiResult, Problem};
 use crate::state::AppState;
+use kernel::pagination::Page;
 
 /// The category tree (public).
 #[utoipa::path(
@@ -20,7 +20,7 @@ use crate::state::AppState;
     )
 )]
 #[get("/categories")]
-pub async fn list_categories(state: web::Data<AppState>) -> AppResult<HttpResponse> {
+pub async fn list_categories(state: web::Data<AppState>) -> ApiResult<HttpResponse> {
     Ok(HttpResponse::Ok().json(catalog::category_tree(&state.db).await?))
 }
 
@@ -43,7 +43,7 @@ pub async fn create_category(
     user: AuthUser,
     client: ClientInfo,
     body: Json<CreateCategoryRequest>,
-) -> AppResult<HttpResponse> {
+) -> ApiResult<HttpResponse> {
     Ok(HttpResponse::Created()
         .json(catalog::create_category(&state, &user, &client, body.into_inner()).await?))
 }
@@ -69,7 +69,7 @@ pub async fn update_category(
     client: ClientInfo,
     id: web::Path<Uuid>,
     body: Json<UpdateCategoryRequest>,
-) -> AppResult<HttpResponse> {
+) -> ApiResult<HttpResponse> {
     Ok(HttpResponse::Ok().json(
         catalog::update_category(&state, &user, &client, id.into_inner(), body.into_inner())
             .await?,
@@ -84,7 +84,7 @@ pub async fn update_category(
     )
 )]
 #[get("/tags")]
-pub async fn list_tags(state: web::Data<AppState>) -> AppResult<HttpResponse> {
+pub async fn list_tags(state: web::Data<AppState>) -> ApiResult<HttpResponse> {
     Ok(HttpResponse::Ok().json(catalog::list_tags(&state.db).await?))
 }
 
@@ -101,7 +101,7 @@ pub async fn list_tags(state: web::Data<AppState>) -> AppResult<HttpResponse> {
 pub async fn list_courses(
     state: web::Data<AppState>,
     query: web::Query<ListCoursesQuery>,
-) -> AppResult<HttpResponse> {
+) -> ApiResult<HttpResponse> {
     Ok(HttpResponse::Ok().json(catalog::list_courses(&state.db, query.into_inner()).await?))
 }
 
@@ -124,7 +124,7 @@ pub async fn create_course(
     user: AuthUser,
     client: ClientInfo,
     body: Json<CreateCourseRequest>,
-) -> AppResult<HttpResponse> {
+) -> ApiResult<HttpResponse> {
     Ok(HttpResponse::Created()
         .json(catalog::create_course(&state, &user, &client, body.into_inner()).await?))
 }
@@ -145,9 +145,8 @@ pub async fn get_course(
     state: web::Data<AppState>,
     user: MaybeAuthUser,
     id: web::Path<Uuid>,
-) -> AppResult<HttpResponse> {
-    Ok(HttpResponse::Ok()
-        .json(catalog::get_course(&state, user.0.as_ref(), id.into_inner()).await?))
+) -> ApiResult<HttpResponse> {
+    Ok(HttpResponse::Ok().json(catalog::get_course(&state, user.actor(), id.into_inner()).await?))
 }
 
 /// Edit a course (`course:update` in the course's scope: its instructors and admins).
@@ -172,7 +171,7 @@ pub async fn update_course(
     client: ClientInfo,
     id: web::Path<Uuid>,
     body: Json<UpdateCourseRequest>,
-) -> AppResult<HttpResponse> {
+) -> ApiResult<HttpResponse> {
     Ok(HttpResponse::Ok().json(
         catalog::update_course(&state, &user, &client, id.into_inner(), body.into_inner()).await?,
     ))
@@ -197,7 +196,7 @@ pub async fn delete_course(
     user: AuthUser,
     client: ClientInfo,
     id: web::Path<Uuid>,
-) -> AppResult<HttpResponse> {
+) -> ApiResult<HttpResponse> {
     catalog::delete_course(&state, &user, &client, id.into_inner()).await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -222,7 +221,7 @@ pub async fn submit_course(
     user: AuthUser,
     client: ClientInfo,
     id: web::Path<Uuid>,
-) -> AppResult<HttpResponse> {
+) -> ApiResult<HttpResponse> {
     Ok(HttpResponse::Ok()
         .json(catalog::transition(&state, &user, &client, id.into_inner(), "submit").await?))
 }
@@ -247,7 +246,7 @@ pub async fn publish_course(
     user: AuthUser,
     client: ClientInfo,
     id: web::Path<Uuid>,
-) -> AppResult<HttpResponse> {
+) -> ApiResult<HttpResponse> {
     Ok(HttpResponse::Ok()
         .json(catalog::transition(&state, &user, &client, id.into_inner(), "publish").await?))
 }
@@ -271,7 +270,7 @@ pub async fn archive_course(
     user: AuthUser,
     client: ClientInfo,
     id: web::Path<Uuid>,
-) -> AppResult<HttpResponse> {
+) -> ApiResult<HttpResponse> {
     Ok(HttpResponse::Ok()
         .json(catalog::transition(&state, &user, &client, id.into_inner(), "archive").await?))
 }
@@ -298,7 +297,7 @@ pub async fn add_instructor(
     client: ClientInfo,
     id: web::Path<Uuid>,
     body: Json<AddInstructorRequest>,
-) -> AppResult<HttpResponse> {
+) -> ApiResult<HttpResponse> {
     Ok(HttpResponse::Created().json(
         catalog::add_instructor(&state, &user, &client, id.into_inner(), body.into_inner()).await?,
     ))
@@ -323,7 +322,7 @@ pub async fn remove_instructor(
     user: AuthUser,
     client: ClientInfo,
     path: web::Path<(Uuid, Uuid)>,
-) -> AppResult<HttpResponse> {
+) -> ApiResult<HttpResponse> {
     let (id, user_id) = path.into_inner();
     catalog::remove_instructor(&state, &user, &client, id, user_id).await?;
     Ok(HttpResponse::NoContent().finish())
@@ -351,7 +350,7 @@ pub async fn add_prerequisite(
     client: ClientInfo,
     id: web::Path<Uuid>,
     body: Json<AddPrerequisiteRequest>,
-) -> AppResult<HttpResponse> {
+) -> ApiResult<HttpResponse> {
     Ok(HttpResponse::Created().json(
         catalog::add_prerequisite(&state, &user, &client, id.into_inner(), body.into_inner())
             .await?,
@@ -376,7 +375,7 @@ pub async fn remove_prerequisite(
     user: AuthUser,
     client: ClientInfo,
     path: web::Path<(Uuid, Uuid)>,
-) -> AppResult<HttpResponse> {
+) -> ApiResult<HttpResponse> {
     let (id, prerequisite_id) = path.into_inner();
     catalog::remove_prerequisite(&state, &user, &client, id, prerequisite_id).await?;
     Ok(HttpResponse::NoContent().finish())
@@ -398,7 +397,7 @@ pub async fn my_teaching(
     state: web::Data<AppState>,
     user: AuthUser,
     query: web::Query<TeachingQuery>,
-) -> AppResult<HttpResponse> {
+) -> ApiResult<HttpResponse> {
     Ok(HttpResponse::Ok().json(catalog::teaching(&state, &user, query.into_inner()).await?))
 }
 
@@ -423,7 +422,7 @@ pub async fn create_module(
     client: ClientInfo,
     id: web::Path<Uuid>,
     body: Json<CreateModuleRequest>,
-) -> AppResult<HttpResponse> {
+) -> ApiResult<HttpResponse> {
     Ok(HttpResponse::Created().json(
         structure::create_module(&state, &user, &client, id.into_inner(), body.into_inner())
             .await?,
@@ -451,7 +450,7 @@ pub async fn reorder_modules(
     client: ClientInfo,
     id: web::Path<Uuid>,
     body: Json<ReorderRequest>,
-) -> AppResult<HttpResponse> {
+) -> ApiResult<HttpResponse> {
     Ok(HttpResponse::Ok().json(
         structure::reorder_modules(&state, &user, &client, id.into_inner(), body.into_inner())
             .await?,
@@ -479,7 +478,7 @@ pub async fn update_module(
     client: ClientInfo,
     id: web::Path<Uuid>,
     body: Json<UpdateModuleRequest>,
-) -> AppResult<HttpResponse> {
+) -> ApiResult<HttpResponse> {
     Ok(HttpResponse::Ok().json(
         structure::update_module(&state, &user, &client, id.into_inner(), body.into_inner())
             .await?,
@@ -504,7 +503,7 @@ pub async fn delete_module(
     user: AuthUser,
     client: ClientInfo,
     id: web::Path<Uuid>,
-) -> AppResult<HttpResponse> {
+) -> ApiResult<HttpResponse> {
     structure::delete_module(&state, &user, &client, id.into_inner()).await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -530,7 +529,7 @@ pub async fn create_lesson(
     client: ClientInfo,
     id: web::Path<Uuid>,
     body: Json<CreateLessonRequest>,
-) -> AppResult<HttpResponse> {
+) -> ApiResult<HttpResponse> {
     Ok(HttpResponse::Created().json(
         structure::create_lesson(&state, &user, &client, id.into_inner(), body.into_inner())
             .await?,
@@ -558,7 +557,7 @@ pub async fn reorder_lessons(
     client: ClientInfo,
     id: web::Path<Uuid>,
     body: Json<ReorderRequest>,
-) -> AppResult<HttpResponse> {
+) -> ApiResult<HttpResponse> {
     Ok(HttpResponse::Ok().json(
         structure::reorder_lessons(&state, &user, &client, id.into_inner(), body.into_inner())
             .await?,
@@ -582,9 +581,11 @@ pub async fn get_lesson(
     state: web::Data<AppState>,
     user: MaybeAuthUser,
     id: web::Path<Uuid>,
-) -> AppResult<HttpResponse> {
-    Ok(HttpResponse::Ok()
-        .json(structure::get_lesson(&state, user.0.as_ref(), id.into_inner()).await?))
+) -> ApiResult<HttpResponse> {
+    Ok(
+        HttpResponse::Ok()
+            .json(structure::get_lesson(&state, user.actor(), id.into_inner()).await?),
+    )
 }
 
 /// Edit or move a lesson.
@@ -608,7 +609,7 @@ pub async fn update_lesson(
     client: ClientInfo,
     id: web::Path<Uuid>,
     body: Json<UpdateLessonRequest>,
-) -> AppResult<HttpResponse> {
+) -> ApiResult<HttpResponse> {
     Ok(HttpResponse::Ok().json(
         structure::update_lesson(&state, &user, &client, id.into_inner(), body.into_inner())
             .await?,
@@ -633,7 +634,7 @@ pub async fn delete_lesson(
     user: AuthUser,
     client: ClientInfo,
     id: web::Path<Uuid>,
-) -> AppResult<HttpResponse> {
+) -> ApiResult<HttpResponse> {
     structure::delete_lesson(&state, &user, &client, id.into_inner()).await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -660,7 +661,7 @@ pub async fn enroll(
     user: AuthUser,
     client: ClientInfo,
     id: web::Path<Uuid>,
-) -> AppResult<HttpResponse> {
+) -> ApiResult<HttpResponse> {
     let key = idempotency::header(&req)?;
     Ok(HttpResponse::Created()
         .json(learning::enroll(&state, &user, &client, id.into_inner(), key).await?))
@@ -682,7 +683,7 @@ pub async fn my_enrollments(
     state: web::Data<AppState>,
     user: AuthUser,
     query: web::Query<MyEnrollmentsQuery>,
-) -> AppResult<HttpResponse> {
+) -> ApiResult<HttpResponse> {
     Ok(HttpResponse::Ok().json(learning::my_enrollments(&state, &user, query.into_inner()).await?))
 }
 
@@ -704,7 +705,7 @@ pub async fn drop_enrollment(
     user: AuthUser,
     client: ClientInfo,
     id: web::Path<Uuid>,
-) -> AppResult<HttpResponse> {
+) -> ApiResult<HttpResponse> {
     Ok(HttpResponse::Ok()
         .json(learning::drop_enrollment(&state, &user, &client, id.into_inner()).await?))
 }
@@ -730,7 +731,7 @@ pub async fn record_progress(
     client: ClientInfo,
     id: web::Path<Uuid>,
     body: Json<ProgressRequest>,
-) -> AppResult<HttpResponse> {
+) -> ApiResult<HttpResponse> {
     Ok(HttpResponse::Ok().json(
         learning::record_progress(&state, &user, &client, id.into_inner(), body.into_inner())
             .await?,
@@ -753,7 +754,7 @@ pub async fn course_progress(
     state: web::Data<AppState>,
     user: AuthUser,
     id: web::Path<Uuid>,
-) -> AppResult<HttpResponse> {
+) -> ApiResult<HttpResponse> {
     Ok(HttpResponse::Ok().json(learning::course_progress(&state, &user, id.into_inner()).await?))
 }
 
@@ -777,7 +778,7 @@ pub async fn put_bookmark(
     user: AuthUser,
     id: web::Path<Uuid>,
     body: web::Bytes,
-) -> AppResult<HttpResponse> {
+) -> ApiResult<HttpResponse> {
     let body: BookmarkRequest = if body.iter().all(u8::is_ascii_whitespace) {
         BookmarkRequest::default()
     } else {
@@ -805,7 +806,7 @@ pub async fn delete_bookmark(
     state: web::Data<AppState>,
     user: AuthUser,
     id: web::Path<Uuid>,
-) -> AppResult<HttpResponse> {
+) -> ApiResult<HttpResponse> {
     learning::delete_bookmark(&state, &user, id.into_inner()).await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -820,7 +821,7 @@ pub async fn delete_bookmark(
     )
 )]
 #[get("/me/bookmarks")]
-pub async fn my_bookmarks(state: web::Data<AppState>, user: AuthUser) -> AppResult<HttpResponse> {
+pub async fn my_bookmarks(state: web::Data<AppState>, user: AuthUser) -> ApiResult<HttpResponse> {
     Ok(HttpResponse::Ok().json(learning::my_bookmarks(&state, &user).await?))
 }
 
@@ -842,10 +843,9 @@ pub async fn list_reviews(
     user: MaybeAuthUser,
     id: web::Path<Uuid>,
     query: web::Query<ReviewsQuery>,
-) -> AppResult<HttpResponse> {
+) -> ApiResult<HttpResponse> {
     Ok(HttpResponse::Ok().json(
-        community::list_reviews(&state, user.0.as_ref(), id.into_inner(), query.into_inner())
-            .await?,
+        community::list_reviews(&state, user.actor(), id.into_inner(), query.into_inner()).await?,
     ))
 }
 
@@ -871,7 +871,7 @@ pub async fn post_review(
     client: ClientInfo,
     id: web::Path<Uuid>,
     body: Json<ReviewRequest>,
-) -> AppResult<HttpResponse> {
+) -> ApiResult<HttpResponse> {
     let (review, created) =
         community::post_review(&state, &user, &client, id.into_inner(), body.into_inner()).await?;
     Ok(if created {
@@ -903,7 +903,7 @@ pub async fn reply_review(
     client: ClientInfo,
     id: web::Path<Uuid>,
     body: Json<ReviewReplyRequest>,
-) -> AppResult<HttpResponse> {
+) -> ApiResult<HttpResponse> {
     Ok(HttpResponse::Ok()
         .json(community::reply(&state, &user, &client, id.into_inner(), body.into_inner()).await?))
 }
@@ -927,7 +927,7 @@ pub async fn course_analytics(
     user: AuthUser,
     id: web::Path<Uuid>,
     query: web::Query<AnalyticsQuery>,
-) -> AppResult<HttpResponse> {
+) -> ApiResult<HttpResponse> {
     Ok(HttpResponse::Ok()
         .json(community::analytics(&state, &user, id.into_inner(), query.into_inner()).await?))
 }
@@ -948,9 +948,8 @@ pub async fn list_paths(
     state: web::Data<AppState>,
     user: MaybeAuthUser,
     query: web::Query<PathsQuery>,
-) -> AppResult<HttpResponse> {
-    Ok(HttpResponse::Ok()
-        .json(paths::list_paths(&state, user.0.as_ref(), query.into_inner()).await?))
+) -> ApiResult<HttpResponse> {
+    Ok(HttpResponse::Ok().json(paths::list_paths(&state, user.actor(), query.into_inner()).await?))
 }
 
 /// Create a learning path of published courses (`course:create`).
@@ -972,7 +971,7 @@ pub async fn create_path(
     user: AuthUser,
     client: ClientInfo,
     body: Json<CreatePathRequest>,
-) -> AppResult<HttpResponse> {
+) -> ApiResult<HttpResponse> {
     Ok(HttpResponse::Created()
         .json(paths::create_path(&state, &user, &client, body.into_inner()).await?))
 }
@@ -993,8 +992,8 @@ pub async fn get_path(
     state: web::Data<AppState>,
     user: MaybeAuthUser,
     id: web::Path<Uuid>,
-) -> AppResult<HttpResponse> {
-    Ok(HttpResponse::Ok().json(paths::get_path(&state, user.0.as_ref(), id.into_inner()).await?))
+) -> ApiResult<HttpResponse> {
+    Ok(HttpResponse::Ok().json(paths::get_path(&state, user.actor(), id.into_inner()).await?))
 }
 
 /// Join a learning path: enrols you in its courses up to its first required one.
@@ -1017,7 +1016,7 @@ pub async fn enroll_path(
     user: AuthUser,
     client: ClientInfo,
     id: web::Path<Uuid>,
-) -> AppResult<HttpResponse> {
+) -> ApiResult<HttpResponse> {
     Ok(HttpResponse::Created()
         .json(paths::enroll_path(&state, &user, &client, id.into_inner()).await?))
 }

@@ -12,16 +12,16 @@
 //! courses and creates nothing.
 
 use rust_decimal::Decimal;
-use sea_orm::{DatabaseConnection, DatabaseTransaction, TransactionTrait};
+use sea_orm::{DatabaseTransaction, TransactionTrait};
 use uuid::Uuid;
 
 use super::catalog::course_row;
 use super::learning::{complete_lesson_for, enroll_in};
-use crate::config::Settings;
 use crate::db;
-use crate::http::error::{AppError, AppResult};
 use crate::modules::rbac::{self, Scope};
 use crate::modules::wallet::service::{Posting, ensure_wallet, post, system_wallet};
+use crate::state::AppState;
+use kernel::{AppError, AppResult};
 
 /// (slug, name, parent slug, description); positions follow the order among siblings.
 const CATEGORIES: [(&str, &str, Option<&str>, &str); 5] = [
@@ -576,7 +576,8 @@ struct Seeded {
 
 /// Inserts the LMS demo data once; returns how many rows it created (0 when the demo courses
 /// exist already or the demo users are missing).
-pub async fn seed_demo(db: &DatabaseConnection, settings: &Settings) -> AppResult<u64> {
+pub async fn seed_demo(state: &AppState) -> AppResult<u64> {
+    let (db, _settings) = (&state.db, &*state.settings);
     let txn = db.begin().await?;
     db::advisory_lock(&txn, "seed:demo-lms").await?;
     let student = parse_id(seed::DEMO_USERS[0].0)?;
@@ -839,7 +840,7 @@ pub async fn seed_demo(db: &DatabaseConnection, settings: &Settings) -> AppResul
         enroll_in(&txn, user, &row, path).await?;
         created += 1;
         for lesson_id in courses[course].lessons.iter().take(lessons_done) {
-            complete_lesson_for(&txn, settings, user, *lesson_id).await?;
+            complete_lesson_for(&txn, state, user, *lesson_id).await?;
             created += 1;
         }
     }

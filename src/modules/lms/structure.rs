@@ -14,12 +14,12 @@ use super::dto::{
 };
 use super::learning;
 use crate::db;
-use crate::http::auth::{AuthUser, ClientInfo};
-use crate::http::error::{AppError, AppResult, FieldError};
 use crate::http::validate::check_name;
 use crate::modules::audit::{self, AuditEvent};
 use crate::positions::Siblings;
 use crate::state::AppState;
+use kernel::{Actor, RequestMeta};
+use kernel::{AppError, AppResult, ErrorCode, FieldError};
 
 pub const LESSON_KINDS: [&str; 6] = [
     "text",
@@ -69,8 +69,8 @@ fn check_title(title: &str, errors: &mut Vec<FieldError>) {
 
 pub async fn create_module(
     state: &AppState,
-    user: &AuthUser,
-    client: &ClientInfo,
+    user: &Actor,
+    client: &RequestMeta,
     course_id: Uuid,
     req: CreateModuleRequest,
 ) -> AppResult<ModuleResponse> {
@@ -118,8 +118,8 @@ pub async fn create_module(
 
 pub async fn update_module(
     state: &AppState,
-    user: &AuthUser,
-    client: &ClientInfo,
+    user: &Actor,
+    client: &RequestMeta,
     id: Uuid,
     req: UpdateModuleRequest,
 ) -> AppResult<ModuleResponse> {
@@ -171,8 +171,8 @@ pub async fn update_module(
 
 pub async fn delete_module(
     state: &AppState,
-    user: &AuthUser,
-    client: &ClientInfo,
+    user: &Actor,
+    client: &RequestMeta,
     id: Uuid,
 ) -> AppResult<()> {
     let m = module_row(&state.db, id).await?;
@@ -189,7 +189,7 @@ pub async fn delete_module(
     Siblings::MODULES
         .close_gap(&txn, m.course_id, m.position)
         .await?;
-    learning::recompute_progress(&txn, &state.settings, m.course_id).await?;
+    learning::recompute_progress(&txn, state, m.course_id).await?;
     touch(&txn, m.course_id).await?;
     audit::record(
         &txn,
@@ -209,8 +209,8 @@ pub async fn delete_module(
 
 pub async fn reorder_modules(
     state: &AppState,
-    user: &AuthUser,
-    client: &ClientInfo,
+    user: &Actor,
+    client: &RequestMeta,
     course_id: Uuid,
     req: ReorderRequest,
 ) -> AppResult<Vec<ModuleResponse>> {
@@ -347,8 +347,8 @@ fn check_has_material(kind: &str, content: &str, media_url: Option<&str>) -> App
 
 pub async fn create_lesson(
     state: &AppState,
-    user: &AuthUser,
-    client: &ClientInfo,
+    user: &Actor,
+    client: &RequestMeta,
     module_id: Uuid,
     req: CreateLessonRequest,
 ) -> AppResult<LessonResponse> {
@@ -393,7 +393,7 @@ pub async fn create_lesson(
         ],
     )
     .await?;
-    learning::recompute_progress(&txn, &state.settings, m.course_id).await?;
+    learning::recompute_progress(&txn, state, m.course_id).await?;
     touch(&txn, m.course_id).await?;
     let lesson = lesson_response(&txn, id, Some(user.id)).await?;
     audit::record(
@@ -411,7 +411,7 @@ pub async fn create_lesson(
 /// previews of public courses. 404 if the course is hidden, 403 `enrollment_required` otherwise.
 pub async fn readable_lesson(
     state: &AppState,
-    user: Option<&AuthUser>,
+    user: Option<&Actor>,
     id: Uuid,
 ) -> AppResult<(LessonRow, CourseRow)> {
     let lesson = lesson_row(&state.db, id).await?;
@@ -430,15 +430,15 @@ pub async fn readable_lesson(
             return Ok((lesson, course));
         }
     }
-    Err(AppError::forbidden(
-        "enrollment_required",
+    Err(AppError::new(
+        ErrorCode::EnrollmentRequired,
         "enroll in the course to read this lesson",
     ))
 }
 
 pub async fn get_lesson(
     state: &AppState,
-    user: Option<&AuthUser>,
+    user: Option<&Actor>,
     id: Uuid,
 ) -> AppResult<LessonResponse> {
     readable_lesson(state, user, id).await?;
@@ -447,8 +447,8 @@ pub async fn get_lesson(
 
 pub async fn update_lesson(
     state: &AppState,
-    user: &AuthUser,
-    client: &ClientInfo,
+    user: &Actor,
+    client: &RequestMeta,
     id: Uuid,
     req: UpdateLessonRequest,
 ) -> AppResult<LessonResponse> {
@@ -495,7 +495,7 @@ pub async fn update_lesson(
     let after = lesson_response(&txn, id, Some(user.id)).await?;
     check_has_material(&after.kind, &after.content, after.media_url.as_deref())?;
     if req.required.is_some() {
-        learning::recompute_progress(&txn, &state.settings, lesson.course_id).await?;
+        learning::recompute_progress(&txn, state, lesson.course_id).await?;
     }
     touch(&txn, lesson.course_id).await?;
     audit::record(
@@ -516,8 +516,8 @@ pub async fn update_lesson(
 
 pub async fn delete_lesson(
     state: &AppState,
-    user: &AuthUser,
-    client: &ClientInfo,
+    user: &Actor,
+    client: &RequestMeta,
     id: Uuid,
 ) -> AppResult<()> {
     let lesson = lesson_row(&state.db, id).await?;
@@ -529,7 +529,7 @@ pub async fn delete_lesson(
     Siblings::LESSONS
         .close_gap(&txn, lesson.module_id, lesson.position)
         .await?;
-    learning::recompute_progress(&txn, &state.settings, lesson.course_id).await?;
+    learning::recompute_progress(&txn, state, lesson.course_id).await?;
     touch(&txn, lesson.course_id).await?;
     audit::record(
         &txn,
@@ -549,8 +549,8 @@ pub async fn delete_lesson(
 
 pub async fn reorder_lessons(
     state: &AppState,
-    user: &AuthUser,
-    client: &ClientInfo,
+    user: &Actor,
+    client: &RequestMeta,
     module_id: Uuid,
     req: ReorderRequest,
 ) -> AppResult<ModuleResponse> {

@@ -3,15 +3,25 @@
 
 pub mod mail;
 
+use futures_util::future::BoxFuture;
+use kernel::AppResult;
+use kernel::event::DomainEvent;
+use mail::OutgoingMail;
 use sea_orm::DatabaseTransaction;
 
 use crate::db;
-use crate::events::DomainEvent;
-use crate::http::error::AppResult;
-use mail::OutgoingMail;
+use crate::state::AppState;
 
 /// Subscriber of `CourseCompleted`: congratulates the learner by mail (same transaction).
-pub async fn on_course_completed(txn: &DatabaseTransaction, event: &DomainEvent) -> AppResult<()> {
+pub fn on_course_completed<'a>(
+    _state: &'a AppState,
+    txn: &'a DatabaseTransaction,
+    event: &'a DomainEvent,
+) -> BoxFuture<'a, AppResult<()>> {
+    Box::pin(congratulate(txn, event))
+}
+
+async fn congratulate(txn: &DatabaseTransaction, event: &DomainEvent) -> AppResult<()> {
     let DomainEvent::CourseCompleted {
         user_id,
         course_title,

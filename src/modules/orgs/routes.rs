@@ -9,10 +9,10 @@ use super::dto::{
 };
 use super::service;
 use crate::http::auth::{AuthUser, ClientInfo};
-use crate::http::error::{AppResult, Problem};
 use crate::http::extract::Json;
-use crate::http::pagination::Page;
+use crate::http::{ApiResult, Problem};
 use crate::state::AppState;
+use kernel::pagination::Page;
 
 /// Organizations (public), by name, with paging.
 #[utoipa::path(
@@ -27,7 +27,7 @@ use crate::state::AppState;
 pub async fn list_organizations(
     state: web::Data<AppState>,
     query: web::Query<ListOrganizationsQuery>,
-) -> AppResult<web::Json<Page<OrganizationResponse>>> {
+) -> ApiResult<web::Json<Page<OrganizationResponse>>> {
     Ok(web::Json(
         service::list(&state.db, query.into_inner()).await?,
     ))
@@ -52,7 +52,7 @@ pub async fn create_organization(
     user: AuthUser,
     client: ClientInfo,
     body: Json<CreateOrganizationRequest>,
-) -> AppResult<HttpResponse> {
+) -> ApiResult<HttpResponse> {
     let org = service::create(&state, &user, &client, body.into_inner()).await?;
     Ok(HttpResponse::Created().json(org))
 }
@@ -70,7 +70,7 @@ pub async fn create_organization(
 pub async fn get_organization(
     state: web::Data<AppState>,
     id: web::Path<Uuid>,
-) -> AppResult<web::Json<OrganizationResponse>> {
+) -> ApiResult<web::Json<OrganizationResponse>> {
     Ok(web::Json(service::find(&state.db, id.into_inner()).await?))
 }
 
@@ -95,7 +95,7 @@ pub async fn update_organization(
     client: ClientInfo,
     id: web::Path<Uuid>,
     body: Json<UpdateOrganizationRequest>,
-) -> AppResult<web::Json<OrganizationResponse>> {
+) -> ApiResult<web::Json<OrganizationResponse>> {
     Ok(web::Json(
         service::update(&state, &user, &client, id.into_inner(), body.into_inner()).await?,
     ))
@@ -118,7 +118,7 @@ pub async fn list_members(
     state: web::Data<AppState>,
     user: AuthUser,
     id: web::Path<Uuid>,
-) -> AppResult<web::Json<Vec<MemberResponse>>> {
+) -> ApiResult<web::Json<Vec<MemberResponse>>> {
     Ok(web::Json(
         service::members(&state, &user, id.into_inner()).await?,
     ))
@@ -146,7 +146,7 @@ pub async fn add_member(
     client: ClientInfo,
     id: web::Path<Uuid>,
     body: Json<AddMemberRequest>,
-) -> AppResult<HttpResponse> {
+) -> ApiResult<HttpResponse> {
     let members =
         service::add_member(&state, &user, &client, id.into_inner(), body.into_inner()).await?;
     Ok(HttpResponse::Created().json(members))
@@ -174,7 +174,7 @@ pub async fn remove_member(
     user: AuthUser,
     client: ClientInfo,
     path: web::Path<(Uuid, Uuid)>,
-) -> AppResult<HttpResponse> {
+) -> ApiResult<HttpResponse> {
     let (id, member) = path.into_inner();
     service::remove_member(&state, &user, &client, id, member).await?;
     Ok(HttpResponse::NoContent().finish())

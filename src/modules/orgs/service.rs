@@ -8,12 +8,12 @@ use super::dto::{
     OrganizationResponse, UpdateOrganizationRequest,
 };
 use crate::db;
-use crate::http::auth::{AuthUser, ClientInfo};
-use crate::http::error::{AppError, AppResult, FieldError};
-use crate::http::pagination::{Page, Paging};
 use crate::modules::audit::{self, AuditEvent};
 use crate::modules::rbac::{self, Scope};
 use crate::state::AppState;
+use kernel::pagination::{Page, Paging};
+use kernel::{Actor, RequestMeta};
+use kernel::{AppError, AppResult, ErrorCode, FieldError};
 
 const COLUMNS: &str = "o.id, o.name, o.slug, o.kind, o.description, o.website, o.owner_id, o.created_at, o.updated_at, \
      (SELECT count(*) FROM organization_members m WHERE m.organization_id = o.id) AS member_count";
@@ -78,7 +78,7 @@ pub const SLUG_RULE: &str = "lower-case letters and digits in words joined by `-
 
 /// 409 `slug_taken`, pointing at `#/slug`.
 pub fn slug_taken(slug: &str) -> AppError {
-    AppError::conflict("slug_taken", format!("the slug `{slug}` is taken"))
+    AppError::new(ErrorCode::SlugTaken, format!("the slug `{slug}` is taken"))
         .with_errors(vec![FieldError::new("#/slug", "taken")])
 }
 
@@ -87,7 +87,7 @@ pub fn slug_taken(slug: &str) -> AppError {
 /// manage it (403 `not_a_member`): only they publish under its name. `None` is global.
 pub async fn publishing_scope(
     state: &AppState,
-    user: &AuthUser,
+    user: &Actor,
     org: Option<Uuid>,
 ) -> AppResult<Scope> {
     let Some(org) = org else {
@@ -100,10 +100,10 @@ pub async fn publishing_scope(
         )])
     })?;
     if !is_member(&state.db, org, user.id).await?
-        && !rbac::allowed(state, user, "org:manage", Scope::Organization(org)).await?
+        && !crate::authz::allowed(state, user, "org:manage", Scope::Organization(org)).await?
     {
-        return Err(AppError::forbidden(
-            "not_a_member",
+        return Err(AppError::new(
+            ErrorCode::NotAMember,
             "only members of the organization create things in its name",
         ));
     }
@@ -184,11 +184,11 @@ pub async fn list(
 
 pub async fn create(
     state: &AppState,
-    user: &AuthUser,
-    client: &ClientInfo,
+    user: &Actor,
+    client: &RequestMeta,
     req: CreateOrganizationRequest,
 ) -> AppResult<OrganizationResponse> {
-    rbac::require(state, user, "org:create", Scope::Global).await?;
+    crate::authz::require(state, user, "org:create", Scope::Global).await?;
     let mut errors = Vec::new();
     check_fields(
         Some(&req.name),
@@ -253,13 +253,13 @@ pub async fn create(
 
 pub async fn update(
     state: &AppState,
-    user: &AuthUser,
-    client: &ClientInfo,
+    user: &Actor,
+    client: &RequestMeta,
     id: Uuid,
     req: UpdateOrganizationRequest,
 ) -> AppResult<OrganizationResponse> {
     find(&state.db, id).await?;
-    rbac::require(state, user, "org:manage", Scope::Organization(id)).await?;
+    crate::authz::require(state, user, "org:manage", Scope::Organization(id)).await?;
     let mut errors = Vec::new();
     check_fields(
         req.name.as_deref(),
@@ -302,19 +302,12 @@ pub async fn update(
     Ok(org)
 }
 
-pub async fn members(
-    state: &AppState,
-    user: &AuthUser,
-    id: Uuid,
-) -> AppResult<Vec<MemberResponse>> {
+pub async fn members(state: &AppState, user: &Actor, id: Uuid) -> AppResult<Vec<MemberResponse>> {
     let org = find(&state.db, id).await?;
     if !is_member(&state.db, id, user.id).await?
-        && !rbac::allowed(state, user, "org:read", Scope::Organization(id)).await?
+        && !crate::authz::allowed(state, user, "org:read", Scope::Organization(id)).await?
     {
-        return Err(AppError::forbidden(
-            "forbidden",
-            "only members see the member list",
-        ));
+        return Err(AppError::forbidden("only members see the member list"));
     }
     let rows = db::all(&state.db, "SELECT m.user_id, u.display_name, u.email, m.title, m.created_at FROM organization_members m \
              JOIN users u ON u.id = m.user_id WHERE m.organization_id = $1 AND u.deleted_at IS NULL \
@@ -338,13 +331,13 @@ pub async fn members(
 
 pub async fn add_member(
     state: &AppState,
-    user: &AuthUser,
-    client: &ClientInfo,
+    user: &Actor,
+    client: &RequestMeta,
     id: Uuid,
     req: AddMemberRequest,
 ) -> AppResult<Vec<MemberResponse>> {
     find(&state.db, id).await?;
-    rbac::require(state, user, "org:manage", Scope::Organization(id)).await?;
+    crate::authz::require(state, user, "org:manage", Scope::Organization(id)).await?;
     if req.title.chars().count() > 100 {
         return Err(AppError::validation(vec![FieldError::new(
             "#/title",
@@ -358,8 +351,8 @@ pub async fn add_member(
             [Uuid::now_v7().into(), id.into(), req.user_id.into(), req.title.trim().to_owned().into()],)
         .await?;
     if inserted.rows_affected() == 0 {
-        return Err(AppError::conflict(
-            "already_member",
+        return Err(AppError::new(
+            ErrorCode::AlreadyMember,
             "this user is already a member",
         ));
     }
@@ -381,16 +374,16 @@ pub async fn add_member(
 
 pub async fn remove_member(
     state: &AppState,
-    user: &AuthUser,
-    client: &ClientInfo,
+    user: &Actor,
+    client: &RequestMeta,
     id: Uuid,
     member_id: Uuid,
 ) -> AppResult<()> {
     let org = find(&state.db, id).await?;
-    rbac::require(state, user, "org:manage", Scope::Organization(id)).await?;
+    crate::authz::require(state, user, "org:manage", Scope::Organization(id)).await?;
     if member_id == org.owner_id {
-        return Err(AppError::unprocessable(
-            "cannot_remove_owner",
+        return Err(AppError::new(
+            ErrorCode::CannotRemoveOwner,
             "the owner cannot be removed",
         ));
     }

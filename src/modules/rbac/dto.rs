@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::domain::ScopeType;
+use kernel::ScopeType;
 
 /// A `resource:action` permission.
 #[derive(Debug, Serialize, ToSchema)]

@@ -1,20 +1,19 @@
 //! `rbac`: permissions (`resource:action`), hierarchical roles, scoped and expiring
 //! assignments, and the one authorization call every module uses:
-//! `rbac::require(&state, &user, "course:publish", Scope::Course { .. }).await?`.
+//! `crate::authz::require(&state, &user, "course:publish", Scope::Course { .. }).await?`.
 //!
 //! Owns `permissions`, `roles`, `role_permissions`, `role_assignments`. Rules: a role inherits
 //! its parent's permissions; a global grant covers every organization and course, an
 //! organization grant covers that organization's courses; expired grants stop at once; grants
-//! are loaded once per request and cached on the `AuthUser`. Granting what you do not hold
+//! are loaded once per request and cached on the `Actor`. Granting what you do not hold
 //! yourself, or `super_admin`, needs `role:assign` globally.
 
-mod domain;
 pub mod dto;
 mod routes;
 pub mod service;
 
-pub use domain::{GrantSet, Scope, ScopeType};
-pub use service::{allowed, assign_role, require};
+pub use kernel::{GrantSet, Scope, ScopeType};
+pub use service::{assign_role, load_grants, on_user_registered, revoke_scope_grants};
 
 use utoipa_actix_web::service_config::ServiceConfig;
 

@@ -3,16 +3,17 @@
 use actix_web::{HttpResponse, delete, get, post, web};
 use uuid::Uuid;
 
-use super::domain::Scope;
 use super::dto::{
     AssignmentResponse, CreateAssignmentRequest, CreateRoleRequest, EffectivePermission,
     ListAssignmentsQuery, PermissionResponse, RoleResponse, UserPermissionsResponse,
 };
 use super::service;
 use crate::http::auth::{AuthUser, ClientInfo};
-use crate::http::error::{AppError, AppResult, Problem};
 use crate::http::extract::Json;
+use crate::http::{ApiResult, Problem};
 use crate::state::AppState;
+use kernel::AppError;
+use kernel::Scope;
 
 /// Every permission key.
 #[utoipa::path(
@@ -27,7 +28,7 @@ use crate::state::AppState;
 pub async fn list_permissions(
     state: web::Data<AppState>,
     _user: AuthUser,
-) -> AppResult<web::Json<Vec<PermissionResponse>>> {
+) -> ApiResult<web::Json<Vec<PermissionResponse>>> {
     Ok(web::Json(service::list_permissions(&state.db).await?))
 }
 
@@ -44,7 +45,7 @@ pub async fn list_permissions(
 pub async fn list_roles(
     state: web::Data<AppState>,
     _user: AuthUser,
-) -> AppResult<web::Json<Vec<RoleResponse>>> {
+) -> ApiResult<web::Json<Vec<RoleResponse>>> {
     Ok(web::Json(service::list_roles(&state.db).await?))
 }
 
@@ -67,7 +68,7 @@ pub async fn create_role(
     user: AuthUser,
     client: ClientInfo,
     body: Json<CreateRoleRequest>,
-) -> AppResult<HttpResponse> {
+) -> ApiResult<HttpResponse> {
     let role = service::create_role(&state, &user, &client, body.into_inner()).await?;
     Ok(HttpResponse::Created().json(role))
 }
@@ -88,7 +89,7 @@ pub async fn list_assignments(
     state: web::Data<AppState>,
     user: AuthUser,
     query: web::Query<ListAssignmentsQuery>,
-) -> AppResult<web::Json<Vec<AssignmentResponse>>> {
+) -> ApiResult<web::Json<Vec<AssignmentResponse>>> {
     Ok(web::Json(
         service::list_assignments(&state, &user, query.into_inner()).await?,
     ))
@@ -115,7 +116,7 @@ pub async fn create_assignment(
     user: AuthUser,
     client: ClientInfo,
     body: Json<CreateAssignmentRequest>,
-) -> AppResult<HttpResponse> {
+) -> ApiResult<HttpResponse> {
     let a = service::create_assignment(&state, &user, &client, body.into_inner()).await?;
     Ok(HttpResponse::Created().json(a))
 }
@@ -138,7 +139,7 @@ pub async fn delete_assignment(
     user: AuthUser,
     client: ClientInfo,
     id: web::Path<Uuid>,
-) -> AppResult<HttpResponse> {
+) -> ApiResult<HttpResponse> {
     service::delete_assignment(&state, &user, &client, id.into_inner()).await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -160,13 +161,13 @@ pub async fn get_user_permissions(
     state: web::Data<AppState>,
     user: AuthUser,
     id: web::Path<Uuid>,
-) -> AppResult<web::Json<UserPermissionsResponse>> {
+) -> ApiResult<web::Json<UserPermissionsResponse>> {
     let id = id.into_inner();
     if id != user.id
-        && !service::allowed(&state, &user, "user:read", Scope::Global).await?
-        && !service::allowed(&state, &user, "role:read", Scope::Global).await?
+        && !crate::authz::allowed(&state, &user, "user:read", Scope::Global).await?
+        && !crate::authz::allowed(&state, &user, "role:read", Scope::Global).await?
     {
-        return Err(AppError::not_found("user"));
+        return Err(AppError::not_found("user").into());
     }
     let set = service::load_grants(&state.db, id).await?;
     let mut permissions: Vec<EffectivePermission> = set

@@ -1,19 +1,21 @@
 //! Authorization for every module (`require`), and the roles and assignments behind it.
 
 use chrono::Utc;
-use sea_orm::{ConnectionTrait, TransactionTrait};
+use futures_util::future::BoxFuture;
+use kernel::event::DomainEvent;
+use sea_orm::{ConnectionTrait, DatabaseConnection, DatabaseTransaction, TransactionTrait};
 use uuid::Uuid;
 
-use super::domain::{Grant, GrantSet, HeldRole, Scope, ScopeType};
 use super::dto::{
     AssignmentResponse, CreateAssignmentRequest, CreateRoleRequest, ListAssignmentsQuery,
     PermissionResponse, RoleResponse,
 };
 use crate::db;
-use crate::http::auth::{AuthUser, ClientInfo};
-use crate::http::error::{AppError, AppResult, FieldError};
 use crate::modules::audit::{self, AuditEvent};
 use crate::state::AppState;
+use kernel::{Actor, RequestMeta};
+use kernel::{AppError, AppResult, ErrorCode, FieldError};
+use kernel::{Grant, GrantSet, HeldRole, Scope, ScopeType};
 
 const GRANTS_SQL: &str = r#"
 WITH RECURSIVE active AS (
@@ -52,8 +54,22 @@ fn scope_of(kind: &str, id: Option<Uuid>) -> Scope {
     }
 }
 
-/// Every grant of `user_id` that has not expired, resolved through the role hierarchy.
-pub async fn load_grants(db: &impl ConnectionTrait, user_id: Uuid) -> AppResult<GrantSet> {
+/// Every grant of `user_id` that has not expired, resolved through the role hierarchy (the
+/// platform's `load_grants` hook).
+pub fn load_grants(db: &DatabaseConnection, user_id: Uuid) -> BoxFuture<'_, AppResult<GrantSet>> {
+    Box::pin(grants_of_user(db, user_id))
+}
+
+/// Subscriber of `UserRegistered`: every new account is a `student` globally.
+pub fn on_user_registered<'a>(
+    _state: &'a AppState,
+    txn: &'a DatabaseTransaction,
+    event: &'a DomainEvent,
+) -> BoxFuture<'a, AppResult<()>> {
+    Box::pin(async move { assign_role(txn, event.user_id(), "student", Scope::Global, None).await })
+}
+
+async fn grants_of_user(db: &impl ConnectionTrait, user_id: Uuid) -> AppResult<GrantSet> {
     let rows = db::all(db, GRANTS_SQL, [user_id.into()]).await?;
     let mut set = GrantSet::default();
     for row in rows {
@@ -73,57 +89,6 @@ pub async fn load_grants(db: &impl ConnectionTrait, user_id: Uuid) -> AppResult<
         }
     }
     Ok(set)
-}
-
-/// The caller's grants, loaded once per request.
-pub async fn grants_of<'a>(state: &AppState, user: &'a AuthUser) -> AppResult<&'a GrantSet> {
-    user.grants
-        .get_or_try_init(|| load_grants(&state.db, user.id))
-        .await
-}
-
-/// Whether the caller may use `permission` in `scope`.
-pub async fn allowed(
-    state: &AppState,
-    user: &AuthUser,
-    permission: &str,
-    scope: Scope,
-) -> AppResult<bool> {
-    let key = user.api_key.as_ref().map(|k| k.permissions.as_slice());
-    Ok(grants_of(state, user)
-        .await?
-        .allows(permission, &scope, key))
-}
-
-/// Refuses with 403 unless the caller may use `permission` in `scope`; permissions listed in
-/// `security.verified_email_required` also need a verified email.
-pub async fn require(
-    state: &AppState,
-    user: &AuthUser,
-    permission: &str,
-    scope: Scope,
-) -> AppResult<()> {
-    if !user.email_verified
-        && state
-            .settings
-            .security
-            .verified_email_required
-            .iter()
-            .any(|p| p == permission)
-    {
-        return Err(AppError::forbidden(
-            "email_not_verified",
-            "verify your email address before doing this",
-        ));
-    }
-    if allowed(state, user, permission, scope).await? {
-        Ok(())
-    } else {
-        Err(AppError::forbidden(
-            "forbidden",
-            format!("you lack the permission `{permission}` here"),
-        ))
-    }
 }
 
 async fn role_id(db: &impl ConnectionTrait, name: &str) -> AppResult<Option<Uuid>> {
@@ -221,11 +186,11 @@ pub async fn list_roles(db: &impl ConnectionTrait) -> AppResult<Vec<RoleResponse
 /// Creates a custom role (needs `role:manage` globally).
 pub async fn create_role(
     state: &AppState,
-    user: &AuthUser,
-    client: &ClientInfo,
+    user: &Actor,
+    client: &RequestMeta,
     req: CreateRoleRequest,
 ) -> AppResult<RoleResponse> {
-    require(state, user, "role:manage", Scope::Global).await?;
+    crate::authz::require(state, user, "role:manage", Scope::Global).await?;
     let mut errors = Vec::new();
     let name_ok = req.name.len() >= 2
         && req.name.len() <= 50
@@ -264,8 +229,8 @@ pub async fn create_role(
     )
     .await?;
     if inserted.rows_affected() == 0 {
-        return Err(AppError::conflict(
-            "role_exists",
+        return Err(AppError::new(
+            ErrorCode::RoleExists,
             format!("a role named {} exists", req.name),
         ));
     }
@@ -326,7 +291,7 @@ fn assignment_from_row(r: &sea_orm::QueryResult) -> AppResult<AssignmentResponse
 /// Lists assignments: your own freely; others' with `role:read` in the scope asked about.
 pub async fn list_assignments(
     state: &AppState,
-    user: &AuthUser,
+    user: &Actor,
     q: ListAssignmentsQuery,
 ) -> AppResult<Vec<AssignmentResponse>> {
     let scope = match q.scope_type {
@@ -335,7 +300,7 @@ pub async fn list_assignments(
     };
     let own = q.user_id == Some(user.id);
     if !own {
-        require(state, user, "role:read", scope.unwrap_or(Scope::Global)).await?;
+        crate::authz::require(state, user, "role:read", scope.unwrap_or(Scope::Global)).await?;
     }
     let (kind, scope_id) = match scope {
         Some(s) => {
@@ -366,18 +331,15 @@ pub async fn list_assignments(
 /// caller does not hold there, and `super_admin` always, need `role:assign` globally.
 pub async fn create_assignment(
     state: &AppState,
-    user: &AuthUser,
-    client: &ClientInfo,
+    user: &Actor,
+    client: &RequestMeta,
     req: CreateAssignmentRequest,
 ) -> AppResult<AssignmentResponse> {
     let scope = match Scope::from_parts(req.scope_type, req.scope_id)? {
         // A course scope names its organization, so that organization's admins cover it.
-        Scope::Course { id, .. } => crate::modules::lms::catalog::course_row(&state.db, id)
-            .await
-            .map_err(|_| {
-                AppError::validation(vec![FieldError::new("#/scope_id", "no such course")])
-            })?
-            .scope(),
+        scope @ Scope::Course { .. } => crate::authz::resolve(state, scope)
+            .await?
+            .ok_or_else(|| AppError::field("#/scope_id", "no such course"))?,
         scope => scope,
     };
     match (&req.role, &req.permission) {
@@ -397,9 +359,9 @@ pub async fn create_assignment(
             "must be in the future",
         )]));
     }
-    require(state, user, "role:assign", scope).await?;
+    crate::authz::require(state, user, "role:assign", scope).await?;
     let key = user.api_key.as_ref().map(|k| k.permissions.as_slice());
-    let grants = grants_of(state, user).await?;
+    let grants = crate::authz::grants(state, user).await?;
     let global_assigner = grants.allows("role:assign", &Scope::Global, key);
     let escalates = match (&req.role, &req.permission) {
         (Some(role), _) => role == "super_admin" || !grants.holds_role(role, &scope),
@@ -407,8 +369,8 @@ pub async fn create_assignment(
         _ => true,
     };
     if escalates && !global_assigner {
-        return Err(AppError::forbidden(
-            "escalation_refused",
+        return Err(AppError::new(
+            ErrorCode::EscalationRefused,
             "you cannot grant a role or permission you do not hold yourself",
         ));
     }
@@ -452,8 +414,8 @@ pub async fn create_assignment(
             ],)
         .await?;
     if inserted.rows_affected() == 0 {
-        return Err(AppError::conflict(
-            "assignment_exists",
+        return Err(AppError::new(
+            ErrorCode::AssignmentExists,
             "this grant already exists in this scope",
         ));
     }
@@ -488,8 +450,8 @@ pub async fn create_assignment(
 /// Revokes an assignment (needs `role:assign` in its scope).
 pub async fn delete_assignment(
     state: &AppState,
-    user: &AuthUser,
-    client: &ClientInfo,
+    user: &Actor,
+    client: &RequestMeta,
     id: Uuid,
 ) -> AppResult<()> {
     let txn = state.db.begin().await?;
@@ -502,22 +464,18 @@ pub async fn delete_assignment(
     .ok_or_else(|| AppError::not_found("assignment"))?;
     let a = assignment_from_row(&row)?;
     let scope = match Scope::from_parts(a.scope_type, a.scope_id)? {
-        Scope::Course { id, .. } => crate::modules::lms::catalog::course_row(&txn, id)
-            .await
-            .map(|c| c.scope())
-            .unwrap_or(Scope::Course {
-                id,
-                organization_id: None,
-            }),
+        scope @ Scope::Course { .. } => crate::authz::resolve(state, scope).await?.unwrap_or(scope),
         scope => scope,
     };
-    if !allowed(state, user, "role:assign", scope).await? {
+    if !crate::authz::allowed(state, user, "role:assign", scope).await? {
         // Those who may not manage grants here are not told whether this one exists.
-        return Err(if allowed(state, user, "role:read", scope).await? {
-            AppError::forbidden("forbidden", "you lack the permission `role:assign` here")
-        } else {
-            AppError::not_found("assignment")
-        });
+        return Err(
+            if crate::authz::allowed(state, user, "role:read", scope).await? {
+                AppError::forbidden("you lack the permission `role:assign` here")
+            } else {
+                AppError::not_found("assignment")
+            },
+        );
     }
     db::exec(
         &txn,

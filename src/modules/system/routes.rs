@@ -1,12 +1,12 @@
 //! Handlers of the system routes.
 
-use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, get, web};
 
 use super::dto::{LiveResponse, ReadyResponse, SystemInfoResponse};
 use super::service;
-use crate::http::error::{AppError, AppResult, Problem};
+use crate::http::{ApiResult, Problem};
 use crate::state::AppState;
+use kernel::{AppError, ErrorCode};
 
 /// Liveness probe: answers while the process runs, whatever the database does.
 #[utoipa::path(
@@ -31,14 +31,14 @@ pub async fn health_live(state: web::Data<AppState>) -> web::Json<LiveResponse> 
     )
 )]
 #[get("/health/ready")]
-pub async fn health_ready(state: web::Data<AppState>) -> AppResult<web::Json<ReadyResponse>> {
+pub async fn health_ready(state: web::Data<AppState>) -> ApiResult<web::Json<ReadyResponse>> {
     service::ping(&state.db).await?;
     if !state.migrations_current {
         return Err(AppError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "migrations_pending",
+            ErrorCode::MigrationsPending,
             "the database schema is behind this server; run `azora migrate up`",
-        ));
+        )
+        .into());
     }
     Ok(web::Json(ReadyResponse {
         status: "ready",
@@ -72,7 +72,7 @@ pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
 #[get("/system/info")]
 pub async fn get_system_info(
     state: web::Data<AppState>,
-) -> AppResult<web::Json<SystemInfoResponse>> {
+) -> ApiResult<web::Json<SystemInfoResponse>> {
     let settings = service::public_settings(&state.db).await?;
     let schema_version = service::schema_version(&state.db).await?;
     let name = settings

@@ -6,7 +6,7 @@ use entity::platform_settings;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 
 use crate::db;
-use crate::http::error::AppResult;
+use kernel::AppResult;
 
 /// One round trip that proves the database answers.
 pub async fn ping(db: &impl ConnectionTrait) -> AppResult<()> {

@@ -3,7 +3,7 @@
 
 use rust_decimal::{Decimal, RoundingStrategy};
 
-use crate::http::error::{AppError, AppResult, FieldError};
+use kernel::{AppError, AppResult, FieldError};
 
 /// Parses a decimal string: positive, at most 18 integer digits, at most `scale` places.
 /// Anything else is a 422 at `pointer`, never rounded.

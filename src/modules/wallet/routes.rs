@@ -9,8 +9,8 @@ use super::dto::{
 };
 use super::service;
 use crate::http::auth::{AuthUser, ClientInfo};
-use crate::http::error::{AppResult, Problem};
 use crate::http::extract::Json;
+use crate::http::{ApiResult, Problem};
 use crate::state::AppState;
 
 /// Your wallets with their balances.
@@ -26,7 +26,7 @@ use crate::state::AppState;
 pub async fn list_wallets(
     state: web::Data<AppState>,
     user: AuthUser,
-) -> AppResult<web::Json<Vec<WalletResponse>>> {
+) -> ApiResult<web::Json<Vec<WalletResponse>>> {
     Ok(web::Json(service::list_wallets(&state, &user).await?))
 }
 
@@ -48,7 +48,7 @@ pub async fn open_wallet(
     user: AuthUser,
     client: ClientInfo,
     body: Json<CreateWalletRequest>,
-) -> AppResult<HttpResponse> {
+) -> ApiResult<HttpResponse> {
     let wallet = service::open_wallet(&state, &user, &client, &body.currency).await?;
     Ok(HttpResponse::Created().json(wallet))
 }
@@ -69,7 +69,7 @@ pub async fn get_wallet(
     state: web::Data<AppState>,
     user: AuthUser,
     id: web::Path<Uuid>,
-) -> AppResult<web::Json<WalletResponse>> {
+) -> ApiResult<web::Json<WalletResponse>> {
     Ok(web::Json(
         service::get_wallet(&state, &user, id.into_inner()).await?,
     ))
@@ -93,7 +93,7 @@ pub async fn list_wallet_transactions(
     user: AuthUser,
     id: web::Path<Uuid>,
     query: web::Query<LedgerQuery>,
-) -> AppResult<web::Json<LedgerPage>> {
+) -> ApiResult<web::Json<LedgerPage>> {
     Ok(web::Json(
         service::history(&state, &user, id.into_inner(), query.into_inner()).await?,
     ))
@@ -124,7 +124,7 @@ pub async fn create_transfer(
     user: AuthUser,
     client: ClientInfo,
     body: Json<TransferRequest>,
-) -> AppResult<HttpResponse> {
+) -> ApiResult<HttpResponse> {
     let key = crate::http::idempotency::required(&req, "transfer")?;
     let tx = service::transfer(&state, &user, &client, &key, body.into_inner()).await?;
     Ok(HttpResponse::Created().json(tx))
@@ -143,7 +143,7 @@ pub async fn create_transfer(
 pub async fn list_stakes(
     state: web::Data<AppState>,
     user: AuthUser,
-) -> AppResult<web::Json<Vec<StakeResponse>>> {
+) -> ApiResult<web::Json<Vec<StakeResponse>>> {
     Ok(web::Json(service::list_stakes(&state, &user).await?))
 }
 
@@ -165,7 +165,7 @@ pub async fn create_stake(
     user: AuthUser,
     client: ClientInfo,
     body: Json<CreateStakeRequest>,
-) -> AppResult<HttpResponse> {
+) -> ApiResult<HttpResponse> {
     let stake = service::create_stake(&state, &user, &client, body.into_inner()).await?;
     Ok(HttpResponse::Created().json(stake))
 }
@@ -190,7 +190,7 @@ pub async fn unstake(
     user: AuthUser,
     client: ClientInfo,
     id: web::Path<Uuid>,
-) -> AppResult<web::Json<StakeResponse>> {
+) -> ApiResult<web::Json<StakeResponse>> {
     Ok(web::Json(
         service::unstake(&state, &user, &client, id.into_inner()).await?,
     ))
@@ -214,7 +214,7 @@ pub async fn mint(
     user: AuthUser,
     client: ClientInfo,
     body: Json<MintRequest>,
-) -> AppResult<HttpResponse> {
+) -> ApiResult<HttpResponse> {
     let tx = service::mint(&state, &user, &client, body.into_inner()).await?;
     Ok(HttpResponse::Created().json(tx))
 }
@@ -235,7 +235,7 @@ pub async fn mint(
 pub async fn reconcile(
     state: web::Data<AppState>,
     user: AuthUser,
-) -> AppResult<web::Json<ReconcileResponse>> {
+) -> ApiResult<web::Json<ReconcileResponse>> {
     Ok(web::Json(service::reconcile(&state, &user).await?))
 }
 
@@ -252,6 +252,6 @@ pub async fn reconcile(
 pub async fn wallet_metrics(
     state: web::Data<AppState>,
     _user: AuthUser,
-) -> AppResult<web::Json<MetricsResponse>> {
+) -> ApiResult<web::Json<MetricsResponse>> {
     Ok(web::Json(service::metrics(&state).await?))
 }

@@ -14,13 +14,13 @@ use super::dto::{
 use super::ledger::{self, parse_amount};
 use crate::config::Settings;
 use crate::db;
-use crate::http::auth::{AuthUser, ClientInfo};
-use crate::http::error::{AppError, AppResult, FieldError};
-use crate::http::idempotency;
-use crate::http::pagination::{feed_page, feed_params};
 use crate::modules::audit::{self, AuditEvent};
-use crate::modules::rbac::{self, Scope};
+use crate::modules::rbac::Scope;
 use crate::state::AppState;
+use kernel::idempotency;
+use kernel::pagination::{feed_page, feed_params};
+use kernel::{Actor, RequestMeta};
+use kernel::{AppError, AppResult, ErrorCode, FieldError};
 
 /// A currency and its number of decimal places.
 #[derive(Debug, Clone)]
@@ -89,7 +89,7 @@ impl WalletRow {
 }
 
 /// The caller's wallet `id`; anyone else's (or a system wallet) is 404.
-async fn own_wallet(db: &impl ConnectionTrait, user: &AuthUser, id: Uuid) -> AppResult<WalletRow> {
+async fn own_wallet(db: &impl ConnectionTrait, user: &Actor, id: Uuid) -> AppResult<WalletRow> {
     let row = db::one(
         db,
         format!("{WALLET_SQL} WHERE w.id = $1 AND w.owner_id = $2"),
@@ -100,7 +100,7 @@ async fn own_wallet(db: &impl ConnectionTrait, user: &AuthUser, id: Uuid) -> App
     wallet_row(&row)
 }
 
-pub async fn list_wallets(state: &AppState, user: &AuthUser) -> AppResult<Vec<WalletResponse>> {
+pub async fn list_wallets(state: &AppState, user: &Actor) -> AppResult<Vec<WalletResponse>> {
     let rows = db::all(
         &state.db,
         format!("{WALLET_SQL} WHERE w.owner_id = $1 ORDER BY w.currency"),
@@ -112,7 +112,7 @@ pub async fn list_wallets(state: &AppState, user: &AuthUser) -> AppResult<Vec<Wa
         .collect()
 }
 
-pub async fn get_wallet(state: &AppState, user: &AuthUser, id: Uuid) -> AppResult<WalletResponse> {
+pub async fn get_wallet(state: &AppState, user: &Actor, id: Uuid) -> AppResult<WalletResponse> {
     Ok(own_wallet(&state.db, user, id).await?.response())
 }
 
@@ -159,8 +159,8 @@ pub async fn system_wallet(
 
 pub async fn open_wallet(
     state: &AppState,
-    user: &AuthUser,
-    client: &ClientInfo,
+    user: &Actor,
+    client: &RequestMeta,
     code: &str,
 ) -> AppResult<WalletResponse> {
     let cur = currency(&state.db, code, "#/currency").await?;
@@ -179,8 +179,8 @@ pub async fn open_wallet(
     )
     .await?;
     if inserted.rows_affected() == 0 {
-        return Err(AppError::conflict(
-            "wallet_exists",
+        return Err(AppError::new(
+            ErrorCode::WalletExists,
             format!("you already have a {} wallet", cur.code),
         ));
     }
@@ -276,8 +276,8 @@ pub async fn post(txn: &DatabaseTransaction, p: Posting<'_>) -> AppResult<Posted
         let id: Uuid = row.try_get("", "id")?;
         let currency: String = row.try_get("", "currency")?;
         if currency != p.currency {
-            return Err(AppError::unprocessable(
-                "currency_mismatch",
+            return Err(AppError::new(
+                ErrorCode::CurrencyMismatch,
                 "the wallets hold different currencies",
             ));
         }
@@ -295,8 +295,8 @@ pub async fn post(txn: &DatabaseTransaction, p: Posting<'_>) -> AppResult<Posted
             } else {
                 "the wallet"
             };
-            return Err(AppError::unprocessable(
-                "insufficient_funds",
+            return Err(AppError::new(
+                ErrorCode::InsufficientFunds,
                 format!("{who} holds too little for this"),
             ));
         }
@@ -367,12 +367,12 @@ pub async fn post(txn: &DatabaseTransaction, p: Posting<'_>) -> AppResult<Posted
 /// Moves money between two users' wallets in one currency, once per Idempotency-Key.
 pub async fn transfer(
     state: &AppState,
-    user: &AuthUser,
-    client: &ClientInfo,
+    user: &Actor,
+    client: &RequestMeta,
     key: &str,
     req: TransferRequest,
 ) -> AppResult<TransactionResponse> {
-    rbac::require(state, user, "wallet:transfer", Scope::Global).await?;
+    crate::authz::require(state, user, "wallet:transfer", Scope::Global).await?;
     let hash = idempotency::hash(&req);
     let from = own_wallet(&state.db, user, req.from_wallet_id).await?;
     let amount = parse_amount(&req.amount, from.scale, "#/amount")?;
@@ -408,14 +408,14 @@ pub async fn transfer(
     };
     let to = wallet_row(&to.ok_or_else(|| AppError::not_found("recipient wallet"))?)?;
     if to.id == from.id {
-        return Err(AppError::unprocessable(
-            "self_transfer",
+        return Err(AppError::new(
+            ErrorCode::SelfTransfer,
             "a wallet cannot pay itself",
         ));
     }
     if to.currency != from.currency {
-        return Err(AppError::unprocessable(
-            "currency_mismatch",
+        return Err(AppError::new(
+            ErrorCode::CurrencyMismatch,
             format!(
                 "the recipient wallet holds {}, not {}",
                 to.currency, from.currency
@@ -465,7 +465,7 @@ pub async fn transfer(
         txn.rollback().await?;
         return idempotency::replay(&state.db, user.id, "transfer", key, &hash)
             .await?
-            .ok_or_else(|| AppError::conflict("idempotency_key_in_use", "retry this request"));
+            .ok_or_else(|| AppError::new(ErrorCode::IdempotencyKeyInUse, "retry this request"));
     }
     audit::record(
         &txn,
@@ -482,11 +482,11 @@ pub async fn transfer(
 /// Credits a user from the treasury (`wallet:mint`, global).
 pub async fn mint(
     state: &AppState,
-    user: &AuthUser,
-    client: &ClientInfo,
+    user: &Actor,
+    client: &RequestMeta,
     req: MintRequest,
 ) -> AppResult<TransactionResponse> {
-    rbac::require(state, user, "wallet:mint", Scope::Global).await?;
+    crate::authz::require(state, user, "wallet:mint", Scope::Global).await?;
     let cur = currency(&state.db, &req.currency, "#/currency").await?;
     let amount = parse_amount(&req.amount, cur.scale, "#/amount")?;
     let txn = state.db.begin().await?;
@@ -541,8 +541,8 @@ pub async fn pay(
 ) -> AppResult<Uuid> {
     let cur = currency(txn, currency_code, "#/currency").await?;
     if amount <= Decimal::ZERO || amount.round_dp(cur.scale) != amount {
-        return Err(AppError::unprocessable(
-            "invalid_amount",
+        return Err(AppError::new(
+            ErrorCode::InvalidAmount,
             "the price is not a valid amount",
         ));
     }
@@ -553,8 +553,8 @@ pub async fn pay(
     )
     .await?
     .ok_or_else(|| {
-        AppError::unprocessable(
-            "insufficient_funds",
+        AppError::new(
+            ErrorCode::InsufficientFunds,
             format!("you have no {} wallet", cur.code),
         )
     })?
@@ -578,7 +578,7 @@ pub async fn pay(
         txn,
         AuditEvent::new(Some(payer), "wallet.pay", "ledger_transaction", Some(posted.id.to_string()))
             .details(serde_json::json!({"amount": amount.to_string(), "currency": cur.code, "reference": reference})),
-        &ClientInfo::system(),
+        &RequestMeta::system(),
     )
     .await?;
     Ok(posted.id)
@@ -607,8 +607,8 @@ pub async fn refund(
     .await?
     .is_some();
     if done {
-        return Err(AppError::conflict(
-            "already_refunded",
+        return Err(AppError::new(
+            ErrorCode::AlreadyRefunded,
             "this payment was refunded already",
         ));
     }
@@ -650,7 +650,7 @@ pub async fn refund(
             Some(posted.id.to_string()),
         )
         .details(serde_json::json!({"payment_id": payment_id})),
-        &ClientInfo::system(),
+        &RequestMeta::system(),
     )
     .await?;
     Ok(posted.id)
@@ -708,7 +708,7 @@ pub async fn reward<C: TransactionTrait<Transaction = DatabaseTransaction>>(
         &txn,
         AuditEvent::new(Some(user_id), "wallet.reward", "ledger_transaction", Some(posted.id.to_string()))
             .details(serde_json::json!({"amount": amount.to_string(), "reason": reason, "dedupe_key": dedupe_key})),
-        &ClientInfo::system(),
+        &RequestMeta::system(),
     )
     .await?;
     txn.commit().await?;
@@ -740,7 +740,7 @@ fn stake_from_row(r: &sea_orm::QueryResult) -> AppResult<StakeResponse> {
     })
 }
 
-pub async fn list_stakes(state: &AppState, user: &AuthUser) -> AppResult<Vec<StakeResponse>> {
+pub async fn list_stakes(state: &AppState, user: &Actor) -> AppResult<Vec<StakeResponse>> {
     let rows = db::all(
         &state.db,
         format!("{STAKE_SQL} WHERE user_id = $1 ORDER BY started_at DESC"),
@@ -753,11 +753,11 @@ pub async fn list_stakes(state: &AppState, user: &AuthUser) -> AppResult<Vec<Sta
 /// Locks AZR for a term (30, 90 or 180 days).
 pub async fn create_stake(
     state: &AppState,
-    user: &AuthUser,
-    client: &ClientInfo,
+    user: &Actor,
+    client: &RequestMeta,
     req: CreateStakeRequest,
 ) -> AppResult<StakeResponse> {
-    rbac::require(state, user, "wallet:transfer", Scope::Global).await?;
+    crate::authz::require(state, user, "wallet:transfer", Scope::Global).await?;
     let apr = apr_for(&state.settings, req.term_days).ok_or_else(|| {
         AppError::validation(vec![FieldError::new("#/term_days", "one of 30, 90, 180")])
     })?;
@@ -816,7 +816,8 @@ async fn open_stake(
 
 /// Demo money for the seeded accounts (idempotent): AZR and ZAR wallets funded from the
 /// treasury, a few transfers between them, and one stake. Returns the transactions posted.
-pub async fn seed_demo(db: &sea_orm::DatabaseConnection, settings: &Settings) -> AppResult<u64> {
+pub async fn seed_demo(state: &AppState) -> AppResult<u64> {
+    let (db, settings) = (&state.db, &*state.settings);
     let txn = db.begin().await?;
     db::advisory_lock(&txn, "seed:demo-wallets").await?;
     let done = db::one(
@@ -895,8 +896,8 @@ pub async fn seed_demo(db: &sea_orm::DatabaseConnection, settings: &Settings) ->
 /// (`stake_not_matured`): the term is the promise the yield pays for.
 pub async fn unstake(
     state: &AppState,
-    user: &AuthUser,
-    client: &ClientInfo,
+    user: &Actor,
+    client: &RequestMeta,
     id: Uuid,
 ) -> AppResult<StakeResponse> {
     let txn = state.db.begin().await?;
@@ -909,14 +910,14 @@ pub async fn unstake(
     .ok_or_else(|| AppError::not_found("stake"))?;
     let stake = stake_from_row(&row)?;
     if stake.status != "active" {
-        return Err(AppError::conflict(
-            "already_unstaked",
+        return Err(AppError::new(
+            ErrorCode::AlreadyUnstaked,
             "this stake was already returned",
         ));
     }
     if stake.matures_at > Utc::now() {
-        return Err(AppError::unprocessable(
-            "stake_not_matured",
+        return Err(AppError::new(
+            ErrorCode::StakeNotMatured,
             format!(
                 "the stake matures at {}; early unstaking is not allowed",
                 stake.matures_at.to_rfc3339()
@@ -1069,7 +1070,7 @@ async fn accrue_stake(
             &txn,
             AuditEvent::new(Some(user_id), "wallet.stake_reward", "stake", Some(id.to_string()))
                 .details(serde_json::json!({"amount": total.to_string(), "through": last.to_string(), "transaction_id": posted.id})),
-            &ClientInfo::system(),
+            &RequestMeta::system(),
         )
         .await?;
         txn.commit().await?;
@@ -1080,8 +1081,8 @@ async fn accrue_stake(
 }
 
 /// Reconciles the ledger; see the module doc for the checks.
-pub async fn reconcile(state: &AppState, user: &AuthUser) -> AppResult<ReconcileResponse> {
-    rbac::require(state, user, "wallet:audit", Scope::Global).await?;
+pub async fn reconcile(state: &AppState, user: &Actor) -> AppResult<ReconcileResponse> {
+    crate::authz::require(state, user, "wallet:audit", Scope::Global).await?;
     let db = &state.db;
     let mut violations = Vec::new();
     for r in db::all(
@@ -1240,7 +1241,7 @@ pub async fn metrics(state: &AppState) -> AppResult<MetricsResponse> {
 /// A wallet's entries, newest first, keyset-paged by entry id (ids are time-ordered).
 pub async fn history(
     state: &AppState,
-    user: &AuthUser,
+    user: &Actor,
     id: Uuid,
     q: LedgerQuery,
 ) -> AppResult<LedgerPage> {

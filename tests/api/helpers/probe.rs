@@ -3,8 +3,9 @@
 //! queries, slow requests, hidden 500s) without depending on any feature module.
 
 use actix_web::{HttpResponse, web};
-use azora::http::error::{AppError, AppResult};
+use azora::http::ApiResult;
 use azora::http::extract::Json;
+use kernel::AppError;
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Deserialize, Serialize)]
@@ -49,8 +50,9 @@ async fn slow(q: web::Query<SlowQuery>) -> HttpResponse {
     HttpResponse::Ok().json(serde_json::json!({ "slept_ms": q.ms }))
 }
 
-async fn boom() -> AppResult<HttpResponse> {
+async fn boom() -> ApiResult<HttpResponse> {
     Err(AppError::internal(anyhow::anyhow!(
         "connection string postgres://secret@db/azora leaked"
-    )))
+    ))
+    .into())
 }

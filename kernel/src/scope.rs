@@ -1,4 +1,5 @@
-//! Scopes and grant resolution: pure rules, unit-tested.
+//! Scopes and grants: where a permission applies and what a user holds. Pure rules,
+//! unit-tested; loading grants is the rbac module's job.
 //!
 //! A grant covers a target scope when it is global, when it is the same scope, or when it is
 //! the organization that owns the target course.
@@ -8,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::http::error::{AppError, FieldError};
+use crate::error::{AppError, FieldError};
 
 /// Where a permission applies.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -1,0 +1,166 @@
+//! Bounded text: every text a client sends has a maximum length, declared in the OpenAPI
+//! schema (`maxLength`) and enforced while the request is parsed, before any database sees it.
+//!
+//! - [`Line<N>`]: one line (names, titles, slugs, search terms): no control characters.
+//! - [`Text<N>`]: free text (descriptions, bodies): line breaks and tabs allowed, other control
+//!   characters refused.
+//!
+//! `N` counts Unicode scalar values (what users call characters). Emptiness and other rules stay
+//! with the service that knows the field.
+
+use std::fmt;
+use std::ops::Deref;
+
+use serde::{Deserialize, Deserializer, Serialize};
+
+/// The longest email address (RFC 5321 path limit).
+pub const EMAIL_MAX: usize = 254;
+
+macro_rules! bounded {
+    ($(#[$doc:meta])* $name:ident, $allow_breaks:expr) => {
+        $(#[$doc])*
+        #[derive(Clone, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+        #[serde(transparent)]
+        pub struct $name<const MAX: usize>(String);
+
+        impl<const MAX: usize> $name<MAX> {
+            /// Checks `s` against the rules of this type.
+            pub fn new(s: impl Into<String>) -> Result<Self, String> {
+                let s = s.into();
+                check(&s, MAX, $allow_breaks)?;
+                Ok(Self(s))
+            }
+
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+
+            pub fn into_string(self) -> String {
+                self.0
+            }
+        }
+
+        impl<const MAX: usize> Deref for $name<MAX> {
+            type Target = str;
+            fn deref(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl<const MAX: usize> AsRef<str> for $name<MAX> {
+            fn as_ref(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl<const MAX: usize> fmt::Debug for $name<MAX> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                fmt::Debug::fmt(&self.0, f)
+            }
+        }
+
+        impl<const MAX: usize> fmt::Display for $name<MAX> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+
+        impl<const MAX: usize> From<$name<MAX>> for String {
+            fn from(v: $name<MAX>) -> String {
+                v.0
+            }
+        }
+
+        impl<const MAX: usize> From<$name<MAX>> for sea_orm::Value {
+            fn from(v: $name<MAX>) -> sea_orm::Value {
+                v.0.into()
+            }
+        }
+
+        impl<const MAX: usize> PartialEq<str> for $name<MAX> {
+            fn eq(&self, other: &str) -> bool {
+                self.0 == other
+            }
+        }
+
+        impl<const MAX: usize> PartialEq<&str> for $name<MAX> {
+            fn eq(&self, other: &&str) -> bool {
+                self.0 == *other
+            }
+        }
+
+        impl<'de, const MAX: usize> Deserialize<'de> for $name<MAX> {
+            fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let s = String::deserialize(d)?;
+                Self::new(s).map_err(serde::de::Error::custom)
+            }
+        }
+
+        impl<const MAX: usize> utoipa::PartialSchema for $name<MAX> {
+            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+                use utoipa::openapi::schema::{ObjectBuilder, Type};
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .max_length(Some(MAX))
+                    .into()
+            }
+        }
+
+        impl<const MAX: usize> utoipa::ToSchema for $name<MAX> {}
+    };
+}
+
+bounded!(
+    /// One line of at most `MAX` characters, without control characters.
+    Line,
+    false
+);
+bounded!(
+    /// Free text of at most `MAX` characters; line breaks and tabs allowed, other control
+    /// characters refused.
+    Text,
+    true
+);
+
+fn check(s: &str, max: usize, allow_breaks: bool) -> Result<(), String> {
+    // Counting stops at the first character past the limit: a megabyte string costs no more.
+    if s.chars().nth(max).is_some() {
+        return Err(format!("at most {max} characters"));
+    }
+    let bad = s
+        .chars()
+        .find(|&c| c.is_control() && !(allow_breaks && matches!(c, '\n' | '\r' | '\t')));
+    match bad {
+        Some(c) => Err(format!(
+            "control characters are not allowed (found U+{:04X})",
+            c as u32
+        )),
+        None => Ok(()),
+    }
+}
+
+/// An email address as sent: one line of at most 254 characters.
+pub type Email = Line<EMAIL_MAX>;
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn limits_and_control_characters() {
+        assert!(Line::<3>::new("abc").is_ok());
+        assert!(Line::<3>::new("äöü").is_ok(), "characters, not bytes");
+        assert_eq!(Line::<3>::new("abcd").unwrap_err(), "at most 3 characters");
+        assert!(Line::<10>::new("a\u{7}b").is_err());
+        assert!(Line::<10>::new("a\nb").is_err());
+        assert!(Text::<10>::new("a\nb\tc\r\n").is_ok());
+        assert!(Text::<10>::new("a\u{1b}[31m").is_err());
+        assert!(Line::<10>::new("a\u{85}").is_err(), "C1 controls too");
+        let parsed: Result<Line<5>, _> = serde_json::from_str("\"toolong\"");
+        assert!(parsed.is_err());
+        let ok: Line<5> = serde_json::from_str("\"ok\"").unwrap();
+        assert_eq!(ok, "ok");
+        assert_eq!(serde_json::to_string(&ok).unwrap(), "\"ok\"");
+    }
+}
