@@ -73,6 +73,7 @@ pub fn build_app(
         })
         .app_data(parts.routes)
         .configure(|cfg| configure_extractors(cfg, limit))
+        .wrap(from_fn(crate::http::auth::authenticate))
         .wrap(Compress::default())
         .wrap(cors(&settings.cors))
         .wrap(from_fn(crate::http::middleware::observe))

@@ -69,7 +69,11 @@ pub fn document() -> utoipa::openapi::OpenApi {
         .openapi(ApiDoc::openapi())
         .configure(crate::modules::configure)
         .split_for_parts();
-    doc
+    // The shared security and problem responses are added to the finished document (see
+    // `http::docs`); a utoipa modifier would run before the paths are collected.
+    let mut json = serde_json::to_value(&doc).unwrap_or_default();
+    crate::http::docs::finish(&mut json);
+    serde_json::from_value(json).unwrap_or(doc)
 }
 
 /// The document as committed in `openapi.json` (pretty JSON, trailing newline).

@@ -49,7 +49,7 @@ pub async fn column<T: sea_orm::TryGetable, C: ConnectionTrait>(
     db.query_all_raw(statement(sql, values))
         .await?
         .iter()
-        .map(|r| r.try_get_by_index(0).map_err(DbErr::from))
+        .map(|r| r.try_get_by_index(0))
         .collect()
 }
 

@@ -65,8 +65,7 @@ error_codes! {
     InvalidRefreshToken = ("invalid_refresh_token", 401, "The refresh token is unknown or expired.");
     RefreshTokenReused = ("refresh_token_reused", 401, "A spent refresh token was presented; its session has been ended.");
     // Authorization (403).
-    Forbidden = ("forbidden", 403, "The caller lacks the permission this needs in this scope.");
-    ApiKeyNotPermitted = ("api_key_not_permitted", 403, "The API key's permission list does not include what this route needs.");
+    Forbidden = ("forbidden", 403, "The caller lacks the permission this needs in this scope (or the API key does not list it).");
     SessionRequired = ("session_required", 403, "Account-security routes need a signed-in session, not an API key.");
     AccountSuspended = ("account_suspended", 403, "The account is suspended.");
     EmailNotVerified = ("email_not_verified", 403, "Verify the email address before doing this.");
@@ -381,11 +380,18 @@ impl std::error::Error for AppError {}
 /// Result type of services and handlers.
 pub type AppResult<T> = Result<T, AppError>;
 
-/// True when the error means "the database cannot be reached", not "the query was wrong".
+/// True when the error means "the database cannot be reached", not "the query was wrong":
+/// no connection, a broken one, or the server shutting down under a running query (SQLSTATE
+/// class 08, and 57P01 to 57P03: admin shutdown, crash shutdown, cannot connect now).
 pub fn is_unavailable(err: &DbErr) -> bool {
     match err {
         DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => true,
-        DbErr::Exec(e) | DbErr::Query(e) => runtime_err_is_io(e),
+        DbErr::Exec(e) | DbErr::Query(e) => {
+            runtime_err_is_io(e)
+                || sqlstate(err).is_some_and(|(code, _, _)| {
+                    code.starts_with("08") || matches!(code.as_str(), "57P01" | "57P02" | "57P03")
+                })
+        }
         _ => false,
     }
 }

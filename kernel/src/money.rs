@@ -109,7 +109,8 @@ impl Serialize for Amount {
 impl<'de> Deserialize<'de> for Amount {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let raw = String::deserialize(d)?;
-        Amount::parse(&raw).map_err(serde::de::Error::custom)
+        Amount::parse(&raw)
+            .map_err(|e| serde::de::Error::custom(format!("{}{e}", crate::text::RULE)))
     }
 }
 
@@ -130,6 +131,27 @@ impl utoipa::PartialSchema for Amount {
 }
 
 impl utoipa::ToSchema for Amount {}
+
+/// The schema of a decimal request field that is not money (scores, weights, hours): a string
+/// like `"2.5"` or a JSON number.
+pub struct DecimalValue;
+
+impl utoipa::PartialSchema for DecimalValue {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, Type};
+        OneOfBuilder::new()
+            .item(
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .pattern(Some(r"^-?[0-9]{1,18}(\.[0-9]{1,18})?$"))
+                    .max_length(Some(38)),
+            )
+            .item(ObjectBuilder::new().schema_type(Type::Number))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for DecimalValue {}
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]

@@ -13,6 +13,10 @@ use std::ops::Deref;
 
 use serde::{Deserialize, Deserializer, Serialize};
 
+/// Marks a deserialization error as a broken rule of a well-formed value (422), as opposed to
+/// a value of the wrong type (400 for query strings). Extractors strip it from the message.
+pub const RULE: &str = "rule: ";
+
 /// The longest email address (RFC 5321 path limit).
 pub const EMAIL_MAX: usize = 254;
 
@@ -37,6 +41,13 @@ macro_rules! bounded {
 
             pub fn into_string(self) -> String {
                 self.0
+            }
+        }
+
+        impl<const MAX: usize> std::str::FromStr for $name<MAX> {
+            type Err = String;
+            fn from_str(s: &str) -> Result<Self, String> {
+                Self::new(s)
             }
         }
 
@@ -77,6 +88,33 @@ macro_rules! bounded {
             }
         }
 
+        impl<const MAX: usize> sea_orm::sea_query::Nullable for $name<MAX> {
+            fn null() -> sea_orm::Value {
+                sea_orm::Value::String(None)
+            }
+        }
+
+        impl<const MAX: usize> sea_orm::sea_query::value::postgres_array::NotU8 for $name<MAX> {}
+
+        impl<const MAX: usize> sea_orm::sea_query::ValueType for $name<MAX> {
+            fn try_from(v: sea_orm::Value) -> Result<Self, sea_orm::sea_query::ValueTypeErr> {
+                let s = <String as sea_orm::sea_query::ValueType>::try_from(v)?;
+                Self::new(s).map_err(|_| sea_orm::sea_query::ValueTypeErr)
+            }
+
+            fn type_name() -> String {
+                stringify!($name).to_owned()
+            }
+
+            fn array_type() -> sea_orm::sea_query::ArrayType {
+                sea_orm::sea_query::ArrayType::String
+            }
+
+            fn column_type() -> sea_orm::sea_query::ColumnType {
+                sea_orm::sea_query::ColumnType::Text
+            }
+        }
+
         impl<const MAX: usize> PartialEq<str> for $name<MAX> {
             fn eq(&self, other: &str) -> bool {
                 self.0 == other
@@ -92,7 +130,7 @@ macro_rules! bounded {
         impl<'de, const MAX: usize> Deserialize<'de> for $name<MAX> {
             fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
                 let s = String::deserialize(d)?;
-                Self::new(s).map_err(serde::de::Error::custom)
+                Self::new(s).map_err(|e| serde::de::Error::custom(format!("{RULE}{e}")))
             }
         }
 
@@ -158,7 +196,7 @@ mod tests {
         assert!(Text::<10>::new("a\u{1b}[31m").is_err());
         assert!(Line::<10>::new("a\u{85}").is_err(), "C1 controls too");
         let parsed: Result<Line<5>, _> = serde_json::from_str("\"toolong\"");
-        assert!(parsed.is_err());
+        assert!(parsed.unwrap_err().to_string().starts_with(RULE));
         let ok: Line<5> = serde_json::from_str("\"ok\"").unwrap();
         assert_eq!(ok, "ok");
         assert_eq!(serde_json::to_string(&ok).unwrap(), "\"ok\"");

@@ -12,6 +12,7 @@ mod m20261122_000003_mail_outbox;
 mod m20261122_000004_wallet;
 mod m20261122_000005_lms;
 mod m20261122_000006_assessments;
+mod m20261130_000007_self_service_permissions;
 
 /// Every migration, in the order it applies.
 pub struct Migrator;
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000004_wallet::Migration),
             Box::new(m20261122_000005_lms::Migration),
             Box::new(m20261122_000006_assessments::Migration),
+            Box::new(m20261130_000007_self_service_permissions::Migration),
         ]
     }
 }

@@ -5,20 +5,23 @@
 //! Credentials are checked by the identity module (through the `authenticate` hook). The one
 //! rule for API keys lives here, in the authentication path: a route's documented security
 //! names the permissions an API key needs (`("api_key" = ["course:learn"])`); a key must list
-//! every one of them (403 `api_key_not_permitted`), and a route whose security has no
+//! every one of them (403 `forbidden`), and a route whose security has no
 //! `api_key` requirement needs a signed-in session (403 `session_required`).
 
 use std::net::IpAddr;
 use std::ops::Deref;
 
-use actix_web::dev::Payload;
+use actix_web::HttpMessage;
+use actix_web::body::MessageBody;
+use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
 use actix_web::http::header;
+use actix_web::middleware::Next;
 use actix_web::{FromRequest, HttpRequest, web};
 use futures_util::future::LocalBoxFuture;
 use kernel::{Actor, AppError, ErrorCode, RequestMeta};
 
 use super::error::ApiError;
-use super::extract::RouteTable;
+use super::extract::{Access, RouteTable};
 use super::request_id::RequestContext;
 use crate::state::{AppState, Credential};
 
@@ -59,28 +62,72 @@ fn sent(req: &HttpRequest) -> Sent {
     }
 }
 
-/// What the matched route lets an API key do, from the OpenAPI document.
-fn check_route_access(req: &HttpRequest, actor: &Actor) -> Result<(), AppError> {
+/// The API-key rule of an operation: a key must list every permission the operation names,
+/// and an operation that names none for keys needs a session.
+fn check_key(access: Option<&Access>, actor: &Actor) -> Result<(), AppError> {
     let Some(key) = &actor.api_key else {
         return Ok(());
     };
-    let pattern = req.match_pattern().unwrap_or_default();
-    let access = req
-        .app_data::<web::Data<RouteTable>>()
-        .and_then(|t| t.api_key_permissions(req.method().as_str(), &pattern));
-    match access {
+    match access.and_then(|a| a.api_key.as_ref()) {
         None => Err(AppError::new(
             ErrorCode::SessionRequired,
             "this route needs a signed-in session; API keys cannot use it",
         )),
         Some(needed) => match needed.iter().find(|p| !key.permits(p)) {
-            Some(missing) => Err(AppError::new(
-                ErrorCode::ApiKeyNotPermitted,
-                format!("this API key does not list the permission `{missing}`"),
-            )),
+            Some(missing) => Err(AppError::forbidden(format!(
+                "this API key does not list the permission `{missing}`"
+            ))),
             None => Ok(()),
         },
     }
+}
+
+async fn authenticate_sent(state: &AppState, credential: &Sent) -> Result<Option<Actor>, AppError> {
+    match credential {
+        Sent::Bearer(token) => (state.hooks.authenticate)(state, Credential::Bearer(token))
+            .await
+            .map(Some),
+        Sent::ApiKey(key) => (state.hooks.authenticate)(state, Credential::ApiKey(key))
+            .await
+            .map(Some),
+        Sent::Malformed => Err(AppError::new(
+            ErrorCode::InvalidToken,
+            "use `Authorization: Bearer <token>`",
+        )),
+        Sent::None => Ok(None),
+    }
+}
+
+/// Middleware: authenticates the caller of every operation whose documented security names a
+/// scheme, before any extractor reads the body, and applies the API-key rule. The actor goes
+/// into the request's extensions for [`AuthUser`] and [`MaybeAuthUser`].
+pub async fn authenticate(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let access = req.app_data::<web::Data<RouteTable>>().and_then(|t| {
+        let pattern = req.match_pattern()?;
+        t.access(req.method().as_str(), &pattern).cloned()
+    });
+    if let (Some(access), Some(state)) = (&access, req.app_data::<web::Data<AppState>>())
+        && access.secured
+    {
+        let credential = sent(req.request());
+        if let Some(actor) = authenticate_sent(state, &credential)
+            .await
+            .map_err(ApiError)?
+        {
+            check_key(Some(access), &actor).map_err(ApiError)?;
+            req.extensions_mut().insert(actor);
+        } else if !access.anonymous {
+            return Err(ApiError(AppError::new(
+                ErrorCode::Unauthenticated,
+                "this route needs a bearer token or an X-Api-Key",
+            ))
+            .into());
+        }
+    }
+    next.call(req).await
 }
 
 impl FromRequest for AuthUser {
@@ -88,35 +135,27 @@ impl FromRequest for AuthUser {
     type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        // Documented operations were authenticated by the middleware; anything else (a route
+        // the document does not list) is authenticated here, as a session-only route.
+        let known = req.extensions().get::<Actor>().cloned();
         let state = req.app_data::<web::Data<AppState>>().cloned();
         let credential = sent(req);
-        let req = req.clone();
         Box::pin(async move {
+            if let Some(actor) = known {
+                return Ok(AuthUser(actor));
+            }
             let state = state.ok_or_else(|| AppError::internal(anyhow::anyhow!("no AppState")))?;
-            let actor = match &credential {
-                Sent::Bearer(token) => {
-                    (state.hooks.authenticate)(&state, Credential::Bearer(token)).await?
+            match authenticate_sent(&state, &credential).await? {
+                Some(actor) => {
+                    check_key(None, &actor)?;
+                    Ok(AuthUser(actor))
                 }
-                Sent::ApiKey(key) => {
-                    (state.hooks.authenticate)(&state, Credential::ApiKey(key)).await?
-                }
-                Sent::Malformed => {
-                    return Err(AppError::new(
-                        ErrorCode::InvalidToken,
-                        "use `Authorization: Bearer <token>`",
-                    )
-                    .into());
-                }
-                Sent::None => {
-                    return Err(AppError::new(
-                        ErrorCode::Unauthenticated,
-                        "this route needs a bearer token or an X-Api-Key",
-                    )
-                    .into());
-                }
-            };
-            check_route_access(&req, &actor)?;
-            Ok(AuthUser(actor))
+                None => Err(AppError::new(
+                    ErrorCode::Unauthenticated,
+                    "this route needs a bearer token or an X-Api-Key",
+                )
+                .into()),
+            }
         })
     }
 }

@@ -72,6 +72,51 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
     }
 }
 
+/// A query string, deserialized with precise problems on failure: a value of the wrong type is
+/// 400 `invalid_query`; a well-formed value that breaks a rule of its type (too long, control
+/// characters) is 422 `validation_failed` pointing at the parameter.
+#[derive(Debug)]
+pub struct Query<T>(pub T);
+
+impl<T> Query<T> {
+    pub fn into_inner(self) -> T {
+        self.0
+    }
+}
+
+impl<T> Deref for Query<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+impl<T: DeserializeOwned> FromRequest for Query<T> {
+    type Error = ApiError;
+    type Future = std::future::Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        std::future::ready(parse_query(req.query_string()).map(Query).map_err(ApiError))
+    }
+}
+
+/// Deserializes a query string as `T`; see [`Query`].
+pub fn parse_query<T: DeserializeOwned>(query: &str) -> Result<T, AppError> {
+    let de = serde_urlencoded::Deserializer::new(url::form_urlencoded::parse(query.as_bytes()));
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let field = e.path().to_string();
+        let message = e.inner().to_string();
+        match message.strip_prefix(kernel::text::RULE) {
+            Some(rule) => AppError::validation(vec![FieldError::new(field, rule)]),
+            None => AppError::new(
+                ErrorCode::InvalidQuery,
+                format!("the query string is invalid: {field}: {message}"),
+            )
+            .with_errors(vec![FieldError::new(field, message)]),
+        }
+    })
+}
+
 /// For PATCH fields where `null` means "clear" and absence means "keep":
 /// `#[serde(default, deserialize_with = "crate::http::extract::double_option")]`.
 pub fn double_option<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
@@ -101,7 +146,7 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
                 format!("the body is not valid JSON: {inner}"),
             );
         }
-        let message = strip_position(&inner.to_string());
+        let message = strip_position(&inner.to_string()).replace(kernel::text::RULE, "");
         let mut pointer = pointer_of(&path);
         // serde names the missing or unknown field in the message, not in the path.
         if let Some(field) = quoted_field(&message, "missing field `")
@@ -218,42 +263,59 @@ pub fn configure_extractors(cfg: &mut web::ServiceConfig, body_limit: usize) {
         );
 }
 
-/// Every documented route as (segments, methods), to tell 404 from 405, and what each
-/// operation lets an API key do.
+/// Every documented route as (segments, methods), to tell 404 from 405, and the access rule
+/// of each operation, from its documented security.
 #[derive(Debug, Default)]
 pub struct RouteTable {
     routes: Vec<(Vec<String>, Vec<&'static str>)>,
-    /// (method, path) -> the permissions an API key needs, for operations that accept keys.
-    api_key: std::collections::HashMap<(String, String), Vec<String>>,
+    access: std::collections::HashMap<(String, String), Access>,
+}
+
+/// Who may call an operation, as its `security` documents it.
+#[derive(Debug, Clone, Default)]
+pub struct Access {
+    /// Callers may come without credentials (`{}` among the requirements).
+    pub anonymous: bool,
+    /// Credentials are read at all (the operation names a security scheme).
+    pub secured: bool,
+    /// The permissions an API key needs; `None` when API keys may not call it.
+    pub api_key: Option<Vec<String>>,
 }
 
 impl RouteTable {
-    /// The permissions an API key needs for `method` on the route `pattern`; `None` when the
-    /// operation does not accept API keys (or is unknown).
-    pub fn api_key_permissions(&self, method: &str, pattern: &str) -> Option<&[String]> {
-        self.api_key
+    /// The access rule of `method` on the route `pattern`, if the operation is documented.
+    pub fn access(&self, method: &str, pattern: &str) -> Option<&Access> {
+        self.access
             .get(&(method.to_ascii_lowercase(), pattern.to_owned()))
-            .map(Vec::as_slice)
     }
 
     pub fn from_openapi(doc: &utoipa::openapi::OpenApi) -> Self {
-        let mut api_key = std::collections::HashMap::new();
+        let mut access = std::collections::HashMap::new();
         let json = serde_json::to_value(doc).unwrap_or_default();
         for (path, item) in json["paths"].as_object().into_iter().flatten() {
             for (method, op) in item.as_object().into_iter().flatten() {
-                let needs = op["security"]
+                let reqs: Vec<&serde_json::Map<String, serde_json::Value>> = op["security"]
                     .as_array()
                     .into_iter()
                     .flatten()
-                    .find_map(|req| req.get(super::API_KEY))
-                    .and_then(|scopes| scopes.as_array());
-                if let Some(scopes) = needs {
-                    let scopes = scopes
-                        .iter()
-                        .filter_map(|s| s.as_str().map(str::to_owned))
-                        .collect();
-                    api_key.insert((method.clone(), path.clone()), scopes);
-                }
+                    .filter_map(|r| r.as_object())
+                    .collect();
+                let api_key = reqs
+                    .iter()
+                    .find_map(|r| r.get(super::API_KEY))
+                    .and_then(|scopes| scopes.as_array())
+                    .map(|scopes| {
+                        scopes
+                            .iter()
+                            .filter_map(|s| s.as_str().map(str::to_owned))
+                            .collect()
+                    });
+                let rule = Access {
+                    anonymous: reqs.is_empty() || reqs.iter().any(|r| r.is_empty()),
+                    secured: reqs.iter().any(|r| !r.is_empty()),
+                    api_key,
+                };
+                access.insert((method.clone(), path.clone()), rule);
             }
         }
         let routes = doc
@@ -282,7 +344,7 @@ impl RouteTable {
                 (segments, methods)
             })
             .collect();
-        Self { routes, api_key }
+        Self { routes, access }
     }
 
     /// The methods allowed on `path`, empty when no route matches it.

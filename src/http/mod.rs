@@ -4,6 +4,7 @@
 //! in `AppState`.
 
 pub mod auth;
+pub mod docs;
 pub mod error;
 pub mod extract;
 pub mod idempotency;

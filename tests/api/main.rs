@@ -10,6 +10,7 @@ mod cli;
 mod entities;
 mod entrypoint;
 mod errors;
+mod hardening;
 mod identity;
 mod lms;
 mod mail;

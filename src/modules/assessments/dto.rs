@@ -3,6 +3,8 @@
 //! assessment shows correct answers.
 
 use chrono::{DateTime, Utc};
+use kernel::money::DecimalValue;
+use kernel::text::{Line, Text};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -14,15 +16,15 @@ use uuid::Uuid;
 #[serde(deny_unknown_fields)]
 pub struct CreateAssessmentRequest {
     #[schema(example = "Ownership quiz")]
-    pub title: String,
+    pub title: Line<200>,
     /// `quiz` (default), `assignment`, `project` or `final_exam`.
-    pub kind: Option<String>,
+    pub kind: Option<Line<32>>,
     /// The lesson it belongs to; passing it completes that lesson.
     pub lesson_id: Option<Uuid>,
     #[serde(default)]
-    pub instructions: String,
+    pub instructions: Text<20000>,
     /// Percent needed to pass (default 60).
-    #[schema(value_type = Option<String>, example = "70")]
+    #[schema(value_type = Option<DecimalValue>, example = "70")]
     pub pass_score: Option<Decimal>,
     /// Seconds from the start of an attempt; none = untimed.
     pub time_limit_seconds: Option<i32>,
@@ -37,15 +39,15 @@ pub struct CreateAssessmentRequest {
     /// Show the answer key with a submitted attempt (default true).
     pub show_correct_answers: Option<bool>,
     /// Weight in the course grade (default 1).
-    #[schema(value_type = Option<String>, example = "2")]
+    #[schema(value_type = Option<DecimalValue>, example = "2")]
     pub weight: Option<Decimal>,
     /// `best` (default) or `last` attempt counts in the gradebook.
-    pub grading_policy: Option<String>,
+    pub grading_policy: Option<Line<32>>,
     /// The course completes only once this is passed (a final exam). Default: true for
     /// `final_exam`, false otherwise.
     pub required_for_completion: Option<bool>,
     /// AZR paid once on the first pass; the platform default when absent.
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<DecimalValue>)]
     pub reward: Option<Decimal>,
 }
 
@@ -53,9 +55,9 @@ pub struct CreateAssessmentRequest {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateAssessmentRequest {
-    pub title: Option<String>,
-    pub instructions: Option<String>,
-    #[schema(value_type = Option<String>)]
+    pub title: Option<Line<200>>,
+    pub instructions: Option<Text<20000>>,
+    #[schema(value_type = Option<DecimalValue>)]
     pub pass_score: Option<Decimal>,
     #[serde(default, deserialize_with = "crate::http::extract::double_option")]
     #[schema(value_type = Option<i32>)]
@@ -72,13 +74,13 @@ pub struct UpdateAssessmentRequest {
     pub shuffle_questions: Option<bool>,
     pub shuffle_options: Option<bool>,
     pub show_correct_answers: Option<bool>,
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<DecimalValue>)]
     pub weight: Option<Decimal>,
-    pub grading_policy: Option<String>,
+    pub grading_policy: Option<Line<32>>,
     pub required_for_completion: Option<bool>,
     /// AZR on the first pass; `null` returns to the platform default.
     #[serde(default, deserialize_with = "crate::http::extract::double_option")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<DecimalValue>)]
     pub reward: Option<Option<Decimal>>,
 }
 
@@ -127,30 +129,30 @@ pub struct AssessmentResponse {
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct QuestionRequest {
-    pub kind: String,
+    pub kind: Line<32>,
     #[schema(example = "Which keyword moves a value into a closure?")]
-    pub prompt: String,
+    pub prompt: Text<5000>,
     /// Greater than 0 (default 1).
-    #[schema(value_type = Option<String>, example = "2")]
+    #[schema(value_type = Option<DecimalValue>, example = "2")]
     pub points: Option<Decimal>,
     #[serde(default)]
-    pub options: Vec<String>,
+    pub options: Vec<Text<1000>>,
     #[serde(default)]
     pub correct_options: Vec<usize>,
     pub correct: Option<bool>,
     #[serde(default)]
-    pub accepted_answers: Vec<String>,
+    pub accepted_answers: Vec<Line<500>>,
     #[serde(default)]
     pub case_sensitive: bool,
-    #[schema(value_type = Option<String>, example = "3.14")]
+    #[schema(value_type = Option<DecimalValue>, example = "3.14")]
     pub numeric_answer: Option<Decimal>,
-    #[schema(value_type = Option<String>, example = "0.01")]
+    #[schema(value_type = Option<DecimalValue>, example = "0.01")]
     pub tolerance: Option<Decimal>,
     /// Multiple choice: credit for each right choice, less each wrong one (never below 0).
     #[serde(default)]
     pub partial_credit: bool,
     #[serde(default)]
-    pub explanation: String,
+    pub explanation: Text<5000>,
     pub position: Option<i32>,
 }
 
@@ -179,6 +181,42 @@ pub struct QuestionResponse {
     pub explanation: String,
     pub position: i32,
 }
+
+/// A learner's answer to one question, by kind: an option id (`single_choice`), a list of
+/// option ids (`multiple_choice`), `true`/`false` (`true_false`), text (`short_answer`,
+/// `essay`), a decimal as a string or a number (`numeric`) or a URL (`file_upload`).
+pub struct Answer;
+
+impl utoipa::PartialSchema for Answer {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, OneOfBuilder, Type};
+        OneOfBuilder::new()
+            .description(Some(
+                "By question kind: an option id (single choice), option ids (multiple choice), \
+                 a boolean (true/false), text (short answer, essay; a URL for file upload) or a \
+                 decimal (numeric: a string like \"3.14\" or a number).",
+            ))
+            .item(
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .max_length(Some(20_000)),
+            )
+            .item(ObjectBuilder::new().schema_type(Type::Boolean))
+            .item(ObjectBuilder::new().schema_type(Type::Number))
+            .item(
+                ArrayBuilder::new()
+                    .items(
+                        ObjectBuilder::new()
+                            .schema_type(Type::String)
+                            .max_length(Some(64)),
+                    )
+                    .max_items(Some(20)),
+            )
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for Answer {}
 
 /// A learner's attempt in brief.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -215,7 +253,7 @@ pub struct AttemptQuestion {
     /// The saved answer: an option id (single choice), a list of option ids (multiple
     /// choice), true/false, text (short answer, essay), a decimal string (numeric; numbers are
     /// accepted and stored as decimal strings) or a URL (file).
-    #[schema(value_type = Option<Object>)]
+    #[schema(value_type = Option<Answer>)]
     pub response: Option<Value>,
     pub response_id: Option<Uuid>,
     #[schema(value_type = Option<String>)]
@@ -241,7 +279,7 @@ pub struct AttemptResponse {
 #[serde(deny_unknown_fields)]
 pub struct ResponseInput {
     pub question_id: Uuid,
-    #[schema(value_type = Object)]
+    #[schema(value_type = Answer)]
     pub answer: Value,
 }
 
@@ -257,10 +295,10 @@ pub struct SaveResponsesRequest {
 #[serde(deny_unknown_fields)]
 pub struct GradeRequest {
     /// 0 to the question's points.
-    #[schema(value_type = String, example = "4.5")]
+    #[schema(value_type = DecimalValue, example = "4.5")]
     pub points: Decimal,
     #[serde(default)]
-    pub feedback: String,
+    pub feedback: Text<5000>,
 }
 
 /// A response waiting for (or given) a manual grade.
@@ -275,7 +313,7 @@ pub struct SubmissionResponse {
     pub prompt: String,
     #[schema(value_type = String)]
     pub points_possible: Decimal,
-    #[schema(value_type = Object)]
+    #[schema(value_type = Answer)]
     pub answer: Value,
     #[schema(value_type = Option<String>)]
     pub points: Option<Decimal>,
@@ -288,7 +326,7 @@ pub struct SubmissionResponse {
 #[into_params(parameter_in = Query)]
 pub struct SubmissionsQuery {
     /// `needs_grading` (default) or `all`.
-    pub status: Option<String>,
+    pub status: Option<Line<32>>,
 }
 
 /// A column of the gradebook.
@@ -344,7 +382,7 @@ pub struct GradebookResponse {
 #[into_params(parameter_in = Query)]
 pub struct GradebookQuery {
     /// `json` (default) or `csv`.
-    pub format: Option<String>,
+    pub format: Option<Line<32>>,
 }
 
 /// One of your grades.

@@ -76,6 +76,12 @@ pub fn build(q: &QuestionRequest) -> Result<(Vec<OptionResponse>, Value), Vec<Fi
             let mut correct: Vec<usize> = q.correct_options.clone();
             correct.sort_unstable();
             correct.dedup();
+            if correct.len() != q.correct_options.len() {
+                errors.push(FieldError::new(
+                    "#/correct_options",
+                    "each option may be listed once",
+                ));
+            }
             if correct.iter().any(|&i| i >= q.options.len()) {
                 errors.push(FieldError::new(
                     "#/correct_options",
@@ -321,8 +327,8 @@ mod tests {
 
     fn q(kind: &str) -> QuestionRequest {
         QuestionRequest {
-            kind: kind.into(),
-            prompt: "Q?".into(),
+            kind: kind.parse().unwrap(),
+            prompt: "Q?".parse().unwrap(),
             points: Some(Decimal::from(4)),
             options: vec![],
             correct_options: vec![],
@@ -332,7 +338,7 @@ mod tests {
             numeric_answer: None,
             tolerance: None,
             partial_credit: false,
-            explanation: String::new(),
+            explanation: Default::default(),
             position: None,
         }
     }
@@ -340,7 +346,12 @@ mod tests {
     #[test]
     fn multiple_choice_partial_credit_subtracts_wrong_choices() {
         let mut m = q("multiple_choice");
-        m.options = vec!["a".into(), "b".into(), "c".into(), "d".into()];
+        m.options = vec![
+            "a".parse().unwrap(),
+            "b".parse().unwrap(),
+            "c".parse().unwrap(),
+            "d".parse().unwrap(),
+        ];
         m.correct_options = vec![0, 2];
         m.partial_credit = true;
         let (opts, key) = build(&m).unwrap();
@@ -367,7 +378,7 @@ mod tests {
     #[test]
     fn short_answer_and_numeric_rules() {
         let mut s = q("short_answer");
-        s.accepted_answers = vec!["New  York".into()];
+        s.accepted_answers = vec!["New  York".parse().unwrap()];
         let (_, key) = build(&s).unwrap();
         let p = Decimal::ONE;
         assert_eq!(
@@ -407,7 +418,7 @@ mod tests {
     #[test]
     fn bad_keys_are_refused() {
         let mut s = q("single_choice");
-        s.options = vec!["a".into(), "b".into()];
+        s.options = vec!["a".parse().unwrap(), "b".parse().unwrap()];
         s.correct_options = vec![0, 1];
         assert!(build(&s).is_err());
         assert!(build(&q("true_false")).is_err());

@@ -5,21 +5,19 @@ use uuid::Uuid;
 
 use super::dto::*;
 use super::{attempts, gradebook, service};
+use crate::http::ApiResult;
 use crate::http::auth::{AuthUser, ClientInfo};
-use crate::http::extract::Json;
-use crate::http::{ApiResult, Problem};
+use crate::http::extract::{Json, Query};
 use crate::state::AppState;
 use kernel::{AppError, FieldError};
 
 /// A course's assessments (answer keys for its staff only).
 #[utoipa::path(
     tag = "assessments",
-    security(("bearer" = []), ("api_key" = [])),
+    security(("api_key" = ["course:read"])),
     params(("id" = Uuid, Path, description = "Course id")),
     responses(
         (status = 200, body = Vec<AssessmentResponse>),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/courses/{id}/quizzes")]
@@ -34,15 +32,11 @@ pub async fn list_course_assessments(
 /// Create a quiz, assignment, project or final exam (`course:update` in the course's scope).
 #[utoipa::path(
     tag = "assessments",
-    security(("bearer" = []), ("api_key" = [])),
+    security(("api_key" = ["course:update"])),
     params(("id" = Uuid, Path, description = "Course id")),
     request_body = CreateAssessmentRequest,
     responses(
         (status = 201, body = AssessmentResponse),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/courses/{id}/quizzes")]
@@ -62,12 +56,10 @@ pub async fn create_assessment(
 /// An assessment: settings and your attempts; questions with keys for its staff only.
 #[utoipa::path(
     tag = "assessments",
-    security(("bearer" = []), ("api_key" = [])),
+    security(("api_key" = ["course:read"])),
     params(("id" = Uuid, Path, description = "Assessment id")),
     responses(
         (status = 200, body = AssessmentResponse),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/quizzes/{id}")]
@@ -82,15 +74,11 @@ pub async fn get_assessment(
 /// Change an assessment's settings.
 #[utoipa::path(
     tag = "assessments",
-    security(("bearer" = []), ("api_key" = [])),
+    security(("api_key" = ["course:update"])),
     params(("id" = Uuid, Path, description = "Assessment id")),
     request_body = UpdateAssessmentRequest,
     responses(
         (status = 200, body = AssessmentResponse),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[patch("/quizzes/{id}")]
@@ -110,16 +98,12 @@ pub async fn update_assessment(
 /// Add a question (only while nobody has attempted the assessment).
 #[utoipa::path(
     tag = "assessments",
-    security(("bearer" = []), ("api_key" = [])),
+    security(("api_key" = ["course:update"])),
     params(("id" = Uuid, Path, description = "Assessment id")),
     request_body = QuestionRequest,
     responses(
         (status = 201, body = QuestionResponse),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "`assessment_has_attempts`", body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`assessment_has_attempts`"),
     )
 )]
 #[post("/quizzes/{id}/questions")]
@@ -138,16 +122,12 @@ pub async fn add_question(
 /// Replace a question (only while nobody has attempted the assessment).
 #[utoipa::path(
     tag = "assessments",
-    security(("bearer" = []), ("api_key" = [])),
+    security(("api_key" = ["course:update"])),
     params(("id" = Uuid, Path, description = "Question id")),
     request_body = QuestionRequest,
     responses(
         (status = 200, body = QuestionResponse),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "`assessment_has_attempts`", body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`assessment_has_attempts`"),
     )
 )]
 #[put("/questions/{id}")]
@@ -167,14 +147,11 @@ pub async fn update_question(
 /// Delete a question (only while nobody has attempted the assessment).
 #[utoipa::path(
     tag = "assessments",
-    security(("bearer" = []), ("api_key" = [])),
+    security(("api_key" = ["course:update"])),
     params(("id" = Uuid, Path, description = "Question id")),
     responses(
         (status = 204, description = "Done"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "`assessment_has_attempts`", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`assessment_has_attempts`"),
     )
 )]
 #[delete("/questions/{id}")]
@@ -191,15 +168,13 @@ pub async fn delete_question(
 /// Start an attempt (enrolled learners): the server fixes its deadline; questions come without any answer key.
 #[utoipa::path(
     tag = "assessments",
-    security(("bearer" = []), ("api_key" = [])),
+    security(("api_key" = ["course:learn"])),
     params(("id" = Uuid, Path, description = "Assessment id")),
     responses(
         (status = 201, body = AttemptResponse),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "`not_enrolled`", body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "`attempt_in_progress`", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "`assessment_not_available`, `max_attempts_reached`, `assessment_empty`", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "`not_enrolled`"),
+        (status = 409, description = "`attempt_in_progress`"),
+        (status = 422, description = "`assessment_not_available`, `max_attempts_reached`, `assessment_empty`"),
     )
 )]
 #[post("/quizzes/{id}/attempts")]
@@ -216,12 +191,10 @@ pub async fn start_attempt(
 /// Your attempt (or, for the course's graders, a learner's). Keys show after submission if the assessment allows.
 #[utoipa::path(
     tag = "assessments",
-    security(("bearer" = []), ("api_key" = [])),
+    security(("api_key" = ["course:learn"])),
     params(("id" = Uuid, Path, description = "Attempt id")),
     responses(
         (status = 200, body = AttemptResponse),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/attempts/{id}")]
@@ -238,15 +211,12 @@ pub async fn get_attempt(
 /// Save answers (repeatable until submission). After the deadline and its grace: 409 `deadline_passed`, and the attempt is submitted with what was saved.
 #[utoipa::path(
     tag = "assessments",
-    security(("bearer" = []), ("api_key" = [])),
+    security(("api_key" = ["course:learn"])),
     params(("id" = Uuid, Path, description = "Attempt id")),
     request_body = SaveResponsesRequest,
     responses(
         (status = 200, body = AttemptResponse),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "`attempt_closed`, `deadline_passed`", body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`attempt_closed`, `deadline_passed`"),
     )
 )]
 #[put("/attempts/{id}/responses")]
@@ -266,13 +236,11 @@ pub async fn save_responses(
 /// Submit an attempt: auto-gradable questions are graded at once; essays and files wait for a grader.
 #[utoipa::path(
     tag = "assessments",
-    security(("bearer" = []), ("api_key" = [])),
+    security(("api_key" = ["course:learn"])),
     params(("id" = Uuid, Path, description = "Attempt id")),
     responses(
         (status = 200, body = AttemptResponse),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "`attempt_closed`", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`attempt_closed`"),
     )
 )]
 #[post("/attempts/{id}/submit")]
@@ -288,14 +256,10 @@ pub async fn submit_attempt(
 /// Responses waiting for a manual grade (or all hand-graded ones), for the course's graders.
 #[utoipa::path(
     tag = "assessments",
-    security(("bearer" = []), ("api_key" = [])),
+    security(("api_key" = ["course:grade"])),
     params(("id" = Uuid, Path, description = "Assessment id"), SubmissionsQuery),
     responses(
         (status = 200, body = Vec<SubmissionResponse>),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/quizzes/{id}/submissions")]
@@ -303,7 +267,7 @@ pub async fn list_submissions(
     state: web::Data<AppState>,
     user: AuthUser,
     id: web::Path<Uuid>,
-    query: web::Query<SubmissionsQuery>,
+    query: Query<SubmissionsQuery>,
 ) -> ApiResult<HttpResponse> {
     Ok(HttpResponse::Ok()
         .json(attempts::submissions(&state, &user, id.into_inner(), query.into_inner()).await?))
@@ -312,16 +276,12 @@ pub async fn list_submissions(
 /// Grade one response with points and feedback (the course's graders); the attempt's score follows when all are graded.
 #[utoipa::path(
     tag = "assessments",
-    security(("bearer" = []), ("api_key" = [])),
+    security(("api_key" = ["course:grade"])),
     params(("id" = Uuid, Path, description = "Response id")),
     request_body = GradeRequest,
     responses(
         (status = 200, body = AttemptResponse),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "`attempt_open`", body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`attempt_open`"),
     )
 )]
 #[post("/responses/{id}/grade")]
@@ -341,14 +301,10 @@ pub async fn grade_response(
 /// Learners × assessments with weighted course grades (the course's graders); `format=csv` exports it.
 #[utoipa::path(
     tag = "assessments",
-    security(("bearer" = []), ("api_key" = [])),
+    security(("api_key" = ["course:grade"])),
     params(("id" = Uuid, Path, description = "Course id"), GradebookQuery),
     responses(
         (status = 200, description = "JSON, or CSV with `format=csv`", content((GradebookResponse = "application/json"), (String = "text/csv"))),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/courses/{id}/gradebook")]
@@ -356,7 +312,7 @@ pub async fn course_gradebook(
     state: web::Data<AppState>,
     user: AuthUser,
     id: web::Path<Uuid>,
-    query: web::Query<GradebookQuery>,
+    query: Query<GradebookQuery>,
 ) -> ApiResult<HttpResponse> {
     let book = gradebook::gradebook(&state, &user, id.into_inner()).await?;
     match query.format.as_deref() {
@@ -377,10 +333,9 @@ pub async fn course_gradebook(
 /// Your grades, per course.
 #[utoipa::path(
     tag = "assessments",
-    security(("bearer" = []), ("api_key" = [])),
+    security(("api_key" = ["course:read"])),
     responses(
         (status = 200, body = Vec<MyCourseGrades>),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/me/grades")]

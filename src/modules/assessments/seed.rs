@@ -552,20 +552,25 @@ fn seed_error(message: String) -> AppError {
     AppError::internal(anyhow::anyhow!("assessments seed: {message}"))
 }
 
+/// Demo text as a bounded request field (the demo texts are within every bound).
+fn text<T: std::str::FromStr + Default>(s: &str) -> T {
+    s.parse().unwrap_or_default()
+}
+
 fn request(q: &Q) -> QuestionRequest {
     QuestionRequest {
-        kind: q.kind.to_owned(),
-        prompt: q.prompt.to_owned(),
+        kind: text(q.kind),
+        prompt: text(q.prompt),
         points: Some(Decimal::from(q.points)),
-        options: q.options.iter().map(|o| (*o).to_owned()).collect(),
+        options: q.options.iter().map(|o| text(o)).collect(),
         correct_options: q.correct_options.to_vec(),
         correct: q.correct,
-        accepted_answers: q.accepted.iter().map(|a| (*a).to_owned()).collect(),
+        accepted_answers: q.accepted.iter().map(|a| text(a)).collect(),
         case_sensitive: false,
         numeric_answer: q.numeric.map(|(v, _)| Decimal::from(v)),
         tolerance: q.numeric.map(|(_, t)| Decimal::from(t)),
         partial_credit: q.partial_credit,
-        explanation: q.explanation.to_owned(),
+        explanation: text(q.explanation),
         position: None,
     }
 }

@@ -1,6 +1,7 @@
 //! Response and query types of the audit routes.
 
 use chrono::{DateTime, Utc};
+use kernel::text::Line;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -43,16 +44,16 @@ pub struct AuditPage {
 pub struct ListAuditLogsQuery {
     pub actor_id: Option<Uuid>,
     /// Exact action, e.g. `auth.login`.
-    pub action: Option<String>,
-    pub resource_type: Option<String>,
-    pub resource_id: Option<String>,
+    pub action: Option<Line<100>>,
+    pub resource_type: Option<Line<100>>,
+    pub resource_id: Option<Line<100>>,
     /// Records at or after this time.
     pub from: Option<DateTime<Utc>>,
     /// Records before this time.
     pub to: Option<DateTime<Utc>>,
     /// 1 to 200, default 50.
     pub limit: Option<u32>,
-    pub cursor: Option<String>,
+    pub cursor: Option<Line<100>>,
 }
 
 /// The result of walking the chain.

@@ -1,6 +1,7 @@
 //! Request and response types of the identity routes.
 
 use chrono::{DateTime, Utc};
+use kernel::text::{Email, Line, Text};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -11,12 +12,12 @@ use uuid::Uuid;
 pub struct RegisterRequest {
     /// Case-insensitive; unique.
     #[schema(example = "ada@example.com")]
-    pub email: String,
+    pub email: Email,
     /// 10-128 characters, hard to guess, not containing the email's local part.
     #[schema(example = "correct horse battery staple")]
-    pub password: String,
+    pub password: Line<1024>,
     #[schema(example = "Ada Lovelace")]
-    pub display_name: String,
+    pub display_name: Line<200>,
 }
 
 /// An account as its owner (or an admin) sees it.
@@ -43,7 +44,7 @@ pub struct UserResponse {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TokenRequest {
-    pub token: String,
+    pub token: Line<512>,
 }
 
 /// An email address, for resend and forgot.
@@ -51,7 +52,7 @@ pub struct TokenRequest {
 #[serde(deny_unknown_fields)]
 pub struct EmailRequest {
     #[schema(example = "ada@example.com")]
-    pub email: String,
+    pub email: Email,
 }
 
 /// Always the same answer, whether or not the address has an account.
@@ -65,8 +66,8 @@ pub struct AcceptedResponse {
 #[serde(deny_unknown_fields)]
 pub struct LoginRequest {
     #[schema(example = "ada@example.com")]
-    pub email: String,
-    pub password: String,
+    pub email: Email,
+    pub password: Line<1024>,
 }
 
 /// A signed-in session's tokens.
@@ -103,46 +104,46 @@ pub enum LoginResponse {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LoginMfaRequest {
-    pub mfa_token: String,
+    pub mfa_token: Line<512>,
     /// A 6-digit TOTP code or a backup code.
     #[schema(example = "123456")]
-    pub code: String,
+    pub code: Line<64>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RefreshRequest {
-    pub refresh_token: String,
+    pub refresh_token: Line<512>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ResetPasswordRequest {
-    pub token: String,
-    pub new_password: String,
+    pub token: Line<512>,
+    pub new_password: Line<1024>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ChangePasswordRequest {
-    pub current_password: String,
-    pub new_password: String,
+    pub current_password: Line<1024>,
+    pub new_password: Line<1024>,
 }
 
 /// Profile fields; absent fields stay as they are.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateProfileRequest {
-    pub display_name: Option<String>,
-    pub bio: Option<String>,
+    pub display_name: Option<Line<200>>,
+    pub bio: Option<Text<2000>>,
     /// An `https://` URL, or null to remove it.
     #[serde(default, deserialize_with = "crate::http::extract::double_option")]
-    #[schema(value_type = Option<String>)]
-    pub avatar_url: Option<Option<String>>,
+    #[schema(value_type = Option<Line<2048>>)]
+    pub avatar_url: Option<Option<Line<2048>>>,
     #[schema(example = "en-ZA")]
-    pub locale: Option<String>,
+    pub locale: Option<Line<35>>,
     #[schema(example = "Africa/Johannesburg")]
-    pub time_zone: Option<String>,
+    pub time_zone: Option<Line<64>>,
 }
 
 /// A sign-in session.
@@ -172,7 +173,7 @@ pub struct TotpEnrollResponse {
 #[serde(deny_unknown_fields)]
 pub struct TotpConfirmRequest {
     #[schema(example = "123456")]
-    pub code: String,
+    pub code: Line<64>,
 }
 
 /// Shown once: each code signs in once instead of a TOTP code.
@@ -185,18 +186,18 @@ pub struct BackupCodesResponse {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TotpDisableRequest {
-    pub code: Option<String>,
-    pub password: Option<String>,
+    pub code: Option<Line<64>>,
+    pub password: Option<Line<1024>>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateApiKeyRequest {
     #[schema(example = "CI deploys")]
-    pub name: String,
+    pub name: Line<100>,
     /// A subset of your own permissions.
     #[schema(example = json!(["course:create"]))]
-    pub permissions: Vec<String>,
+    pub permissions: Vec<Line<100>>,
     pub expires_at: Option<DateTime<Utc>>,
 }
 
@@ -227,9 +228,9 @@ pub struct CreatedApiKeyResponse {
 #[into_params(parameter_in = Query)]
 pub struct ListUsersQuery {
     /// Matches email or display name.
-    pub q: Option<String>,
+    pub q: Option<Line<200>>,
     /// `active`, `suspended` or `deleted`.
-    pub status: Option<String>,
+    pub status: Option<Line<32>>,
     /// From 1.
     pub page: Option<u64>,
     /// 1 to 100, default 20.
@@ -241,7 +242,7 @@ pub struct ListUsersQuery {
 #[serde(deny_unknown_fields)]
 pub struct UpdateUserStatusRequest {
     #[schema(example = "suspended")]
-    pub status: String,
+    pub status: Line<32>,
     /// Why, for the audit trail.
-    pub reason: Option<String>,
+    pub reason: Option<Text<1000>>,
 }

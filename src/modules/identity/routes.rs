@@ -1,13 +1,14 @@
 //! Handlers of the identity routes.
 
 use actix_web::{HttpResponse, delete, get, patch, post, web};
+use kernel::text::Line;
 use uuid::Uuid;
 
 use super::dto::*;
 use super::{admin, api_keys, mfa, service};
+use crate::http::ApiResult;
 use crate::http::auth::{AuthUser, ClientInfo};
-use crate::http::extract::Json;
-use crate::http::{ApiResult, Problem};
+use crate::http::extract::{Json, Query};
 use crate::state::AppState;
 use kernel::pagination::Page;
 use kernel::{AppError, AppResult, ErrorCode};
@@ -32,9 +33,9 @@ const ACCEPTED: &str = "if the address has an account, a message is on its way";
     request_body = RegisterRequest,
     responses(
         (status = 201, body = UserResponse),
-        (status = 409, description = "`email_taken`", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "`validation_failed`: bad email, weak password (zxcvbn feedback in `errors`)", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "`rate_limited`", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`email_taken`"),
+        (status = 422, description = "`validation_failed`: bad email, weak password (zxcvbn feedback in `errors`)"),
+        (status = 429, description = "`rate_limited`"),
     )
 )]
 #[post("/auth/register")]
@@ -54,7 +55,7 @@ pub async fn register(
     request_body = TokenRequest,
     responses(
         (status = 200, body = UserResponse),
-        (status = 422, description = "`invalid_or_expired_token`", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`invalid_or_expired_token`"),
     )
 )]
 #[post("/auth/verify-email")]
@@ -75,7 +76,7 @@ pub async fn verify_email(
     request_body = EmailRequest,
     responses(
         (status = 202, body = AcceptedResponse),
-        (status = 429, description = "`rate_limited`", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "`rate_limited`"),
     )
 )]
 #[post("/auth/resend-verification")]
@@ -99,9 +100,9 @@ pub async fn resend_verification(
     request_body = LoginRequest,
     responses(
         (status = 200, body = LoginResponse),
-        (status = 401, description = "`invalid_credentials`", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "`account_suspended`", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "`account_locked`, `too_many_attempts`, `rate_limited` (see `Retry-After`)", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "`invalid_credentials`"),
+        (status = 403, description = "`account_suspended`"),
+        (status = 429, description = "`account_locked`, `too_many_attempts`, `rate_limited` (see `Retry-After`)"),
     )
 )]
 #[post("/auth/login")]
@@ -113,7 +114,7 @@ pub async fn login(
     throttle(&state, &client)?;
     let body = body.into_inner();
     Ok(web::Json(
-        service::login(&state, &client, &body.email, body.password).await?,
+        service::login(&state, &client, &body.email, body.password.into_string()).await?,
     ))
 }
 
@@ -123,8 +124,8 @@ pub async fn login(
     request_body = LoginMfaRequest,
     responses(
         (status = 200, body = TokenResponse),
-        (status = 401, description = "`invalid_mfa_token`, `invalid_mfa_code`", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "`rate_limited`", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "`invalid_mfa_token`, `invalid_mfa_code`"),
+        (status = 429, description = "`rate_limited`"),
     )
 )]
 #[post("/auth/login/mfa")]
@@ -146,7 +147,7 @@ pub async fn login_mfa(
     request_body = RefreshRequest,
     responses(
         (status = 200, body = TokenResponse),
-        (status = 401, description = "`invalid_refresh_token`, `refresh_token_reused`", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "`invalid_refresh_token`, `refresh_token_reused`"),
     )
 )]
 #[post("/auth/refresh")]
@@ -167,8 +168,7 @@ pub async fn refresh(
     security(("bearer" = [])),
     responses(
         (status = 204, description = "Signed out"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "`not_a_session` (API keys)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`not_a_session` (API keys)"),
     )
 )]
 #[post("/auth/logout")]
@@ -187,7 +187,7 @@ pub async fn logout(
     request_body = EmailRequest,
     responses(
         (status = 202, body = AcceptedResponse),
-        (status = 429, description = "`rate_limited`", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "`rate_limited`"),
     )
 )]
 #[post("/auth/password/forgot")]
@@ -210,7 +210,7 @@ pub async fn forgot_password(
     request_body = ResetPasswordRequest,
     responses(
         (status = 204, description = "Password changed"),
-        (status = 422, description = "`invalid_or_expired_token`, `validation_failed`", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`invalid_or_expired_token`, `validation_failed`"),
     )
 )]
 #[post("/auth/password/reset")]
@@ -221,7 +221,13 @@ pub async fn reset_password(
 ) -> ApiResult<HttpResponse> {
     throttle(&state, &client)?;
     let body = body.into_inner();
-    service::reset_password(&state, &client, &body.token, body.new_password).await?;
+    service::reset_password(
+        &state,
+        &client,
+        &body.token,
+        body.new_password.into_string(),
+    )
+    .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -232,8 +238,7 @@ pub async fn reset_password(
     request_body = ChangePasswordRequest,
     responses(
         (status = 204, description = "Password changed"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "`validation_failed` (wrong current password, weak new one)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`validation_failed` (wrong current password, weak new one)"),
     )
 )]
 #[post("/auth/password/change")]
@@ -248,8 +253,8 @@ pub async fn change_password(
         &state,
         &user,
         &client,
-        body.current_password,
-        body.new_password,
+        body.current_password.into_string(),
+        body.new_password.into_string(),
     )
     .await?;
     Ok(HttpResponse::NoContent().finish())
@@ -258,10 +263,9 @@ pub async fn change_password(
 /// Your account.
 #[utoipa::path(
     tag = "identity",
-    security(("bearer" = []), ("api_key" = [])),
+    security(("api_key" = [])),
     responses(
         (status = 200, body = UserResponse),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/me")]
@@ -275,12 +279,10 @@ pub async fn get_me(user: AuthUser) -> ApiResult<web::Json<UserResponse>> {
 /// Update your profile: display name, bio, avatar URL, locale, time zone.
 #[utoipa::path(
     tag = "identity",
-    security(("bearer" = []), ("api_key" = [])),
+    security(("api_key" = ["profile:write"])),
     request_body = UpdateProfileRequest,
     responses(
         (status = 200, body = UserResponse),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[patch("/me")]
@@ -298,10 +300,9 @@ pub async fn update_me(
 /// Your live sessions (devices).
 #[utoipa::path(
     tag = "identity",
-    security(("bearer" = []), ("api_key" = [])),
+    security(("bearer" = [])),
     responses(
         (status = 200, body = Vec<SessionResponse>),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/me/sessions")]
@@ -315,12 +316,10 @@ pub async fn list_my_sessions(
 /// End one of your sessions.
 #[utoipa::path(
     tag = "identity",
-    security(("bearer" = []), ("api_key" = [])),
+    security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Session id")),
     responses(
         (status = 204, description = "Revoked"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[delete("/me/sessions/{id}")]
@@ -340,8 +339,7 @@ pub async fn revoke_my_session(
     security(("bearer" = [])),
     responses(
         (status = 200, body = TotpEnrollResponse),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "`mfa_already_enabled`", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`mfa_already_enabled`"),
     )
 )]
 #[post("/me/mfa/totp")]
@@ -360,9 +358,8 @@ pub async fn enroll_totp(
     request_body = TotpConfirmRequest,
     responses(
         (status = 200, body = BackupCodesResponse),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "`mfa_not_pending`", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "wrong code", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`mfa_not_pending`"),
+        (status = 422, description = "wrong code"),
     )
 )]
 #[post("/me/mfa/totp/confirm")]
@@ -384,9 +381,8 @@ pub async fn confirm_totp(
     request_body = TotpDisableRequest,
     responses(
         (status = 204, description = "Disabled"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "`mfa_not_enabled`", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "wrong code or password", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`mfa_not_enabled`"),
+        (status = 422, description = "wrong code or password"),
     )
 )]
 #[delete("/me/mfa/totp")]
@@ -397,17 +393,23 @@ pub async fn disable_totp(
     body: Json<TotpDisableRequest>,
 ) -> ApiResult<HttpResponse> {
     let body = body.into_inner();
-    mfa::disable(&state, &user, &client, body.code, body.password).await?;
+    mfa::disable(
+        &state,
+        &user,
+        &client,
+        body.code.map(Line::into_string),
+        body.password.map(Line::into_string),
+    )
+    .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
 /// Your API keys (secrets are never shown again).
 #[utoipa::path(
     tag = "identity",
-    security(("bearer" = []), ("api_key" = [])),
+    security(("bearer" = [])),
     responses(
         (status = 200, body = Vec<ApiKeyResponse>),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/me/api-keys")]
@@ -425,9 +427,7 @@ pub async fn list_my_api_keys(
     request_body = CreateApiKeyRequest,
     responses(
         (status = 201, body = CreatedApiKeyResponse),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "`session_required`", body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "`session_required`"),
     )
 )]
 #[post("/me/api-keys")]
@@ -444,12 +444,10 @@ pub async fn create_my_api_key(
 /// Revoke one of your API keys.
 #[utoipa::path(
     tag = "identity",
-    security(("bearer" = []), ("api_key" = [])),
+    security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "API key id")),
     responses(
         (status = 204, description = "Revoked"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[delete("/me/api-keys/{id}")]
@@ -466,20 +464,17 @@ pub async fn revoke_my_api_key(
 /// List and search accounts (permission `user:read`).
 #[utoipa::path(
     tag = "identity",
-    security(("bearer" = []), ("api_key" = [])),
+    security(("api_key" = ["user:read"])),
     params(ListUsersQuery),
     responses(
         (status = 200, body = Page<UserResponse>),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/users")]
 pub async fn list_users(
     state: web::Data<AppState>,
     user: AuthUser,
-    query: web::Query<ListUsersQuery>,
+    query: Query<ListUsersQuery>,
 ) -> ApiResult<web::Json<Page<UserResponse>>> {
     Ok(web::Json(
         admin::list_users(&state, &user, query.into_inner()).await?,
@@ -489,12 +484,10 @@ pub async fn list_users(
 /// One account: yourself, or anyone with `user:read`.
 #[utoipa::path(
     tag = "identity",
-    security(("bearer" = []), ("api_key" = [])),
+    security(("api_key" = ["user:read"])),
     params(("id" = Uuid, Path, description = "User id")),
     responses(
         (status = 200, body = UserResponse),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/users/{id}")]
@@ -512,15 +505,12 @@ pub async fn get_user(
 /// `user:manage`).
 #[utoipa::path(
     tag = "identity",
-    security(("bearer" = []), ("api_key" = [])),
+    security(("api_key" = ["user:manage"])),
     params(("id" = Uuid, Path, description = "User id")),
     request_body = UpdateUserStatusRequest,
     responses(
         (status = 200, body = UserResponse),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "`validation_failed`, `cannot_change_own_status`", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`validation_failed`, `cannot_change_own_status`"),
     )
 )]
 #[patch("/users/{id}/status")]

@@ -183,7 +183,7 @@ pub async fn register(
     let email = normalize_email(&req.email, "#/email")?;
     let display_name = check_display_name(&req.display_name)?;
     password::check_strength(&req.password, &email, "#/password")?;
-    let hash = state.hasher.hash(req.password).await?;
+    let hash = state.hasher.hash(req.password.into_string()).await?;
 
     let txn = state.db.begin().await?;
     let id = Uuid::now_v7();
@@ -395,6 +395,55 @@ async fn revoke_sessions(
     Ok(res.rows_affected())
 }
 
+/// Revokes every live API key of `user_id` (a password change or reset: whoever held the old
+/// password may have made keys).
+async fn revoke_api_keys(db: &impl ConnectionTrait, user_id: Uuid, reason: &str) -> AppResult<u64> {
+    let res = db::exec(
+        db,
+        "UPDATE api_keys SET revoked_at = now(), revoked_reason = $2 \
+             WHERE user_id = $1 AND revoked_at IS NULL",
+        [user_id.into(), reason.into()],
+    )
+    .await?;
+    Ok(res.rows_affected())
+}
+
+/// After a new password: ends the other sessions and every API key, and confirms by mail what
+/// was ended. `(sessions, keys)` ended.
+async fn end_credentials_after_password(
+    txn: &DatabaseTransaction,
+    user: &UserResponse,
+    keep_session: Option<Uuid>,
+    reason: &str,
+) -> AppResult<(u64, u64)> {
+    let sessions = revoke_sessions(txn, user.id, keep_session, reason).await?;
+    let keys = revoke_api_keys(txn, user.id, reason).await?;
+    let how = if reason == "password_reset" {
+        "reset"
+    } else {
+        "changed"
+    };
+    let others = if keep_session.is_some() { "other " } else { "" };
+    mail::enqueue(
+        txn,
+        OutgoingMail {
+            kind: "password_changed",
+            to: user.email.clone(),
+            subject: "Your Azora password was changed".into(),
+            text: format!(
+                "Hello {name},\n\nThe password of your Azora account was {how}. To keep the \
+                 account safe, {sessions} {others}signed-in session(s) were ended and {keys} API \
+                 key(s) were revoked: sign in again where you need to and create new API keys.\n\n\
+                 If it was not you, reset your password at once and tell us.\n",
+                name = user.display_name,
+            ),
+            html: None,
+        },
+    )
+    .await?;
+    Ok((sessions, keys))
+}
+
 /// Public for admin suspension.
 pub async fn revoke_all_sessions(
     db: &impl ConnectionTrait,
@@ -429,7 +478,7 @@ pub async fn reset_password(
     password::check_strength(&new_password, &user.email, "#/new_password")?;
     let hash = state.hasher.hash(new_password).await?;
     set_password(&txn, user_id, hash).await?;
-    let ended = revoke_sessions(&txn, user_id, None, "password_reset").await?;
+    let (ended, keys) = end_credentials_after_password(&txn, &user, None, "password_reset").await?;
     audit::record(
         &txn,
         AuditEvent::new(
@@ -438,7 +487,7 @@ pub async fn reset_password(
             "user",
             Some(user_id.to_string()),
         )
-        .details(serde_json::json!({"sessions_revoked": ended})),
+        .details(serde_json::json!({"sessions_revoked": ended, "api_keys_revoked": keys})),
         client,
     )
     .await?;
@@ -495,7 +544,11 @@ pub async fn change_password(
     let hash = state.hasher.hash(new_password).await?;
     let txn = state.db.begin().await?;
     set_password(&txn, user.id, hash).await?;
-    let ended = revoke_sessions(&txn, user.id, user.session_id, "password_change").await?;
+    let account = find_user(&txn, user.id)
+        .await?
+        .ok_or_else(|| AppError::not_found("user"))?;
+    let (ended, keys) =
+        end_credentials_after_password(&txn, &account, user.session_id, "password_change").await?;
     audit::record(
         &txn,
         AuditEvent::new(
@@ -504,7 +557,7 @@ pub async fn change_password(
             "user",
             Some(user.id.to_string()),
         )
-        .details(serde_json::json!({"sessions_revoked": ended})),
+        .details(serde_json::json!({"sessions_revoked": ended, "api_keys_revoked": keys})),
         client,
     )
     .await?;

@@ -1,6 +1,8 @@
 //! The catalog: categories, tags, courses (create, edit, search, status workflow), their
 //! instructors and prerequisites, and the access rules every other part of the LMS uses.
 
+use kernel::money::Amount;
+use kernel::text::Line;
 use rust_decimal::Decimal;
 use sea_orm::{ConnectionTrait, DatabaseTransaction, TransactionTrait};
 use serde_json::json;
@@ -147,7 +149,7 @@ pub fn parse_money(raw: &str, scale: u32, pointer: &str) -> AppResult<Decimal> {
 
 async fn parse_price(db: &impl ConnectionTrait, p: &PriceInput) -> AppResult<(Decimal, String)> {
     let cur = wallet::service::currency(db, &p.currency, "#/price/currency").await?;
-    let amount = parse_money(&p.amount, cur.scale, "#/price/amount")?;
+    let amount = p.amount.in_scale(cur.scale, "#/price/amount")?;
     Ok((amount, cur.code))
 }
 
@@ -229,7 +231,11 @@ pub async fn create_category(
     crate::authz::require(state, user, "catalog:manage", Scope::Global).await?;
     let mut errors = Vec::new();
     check_category_name(&req.name, &mut errors);
-    let slug = req.slug.clone().unwrap_or_else(|| slugify(&req.name));
+    let slug = req
+        .slug
+        .clone()
+        .map(Line::into_string)
+        .unwrap_or_else(|| slugify(&req.name));
     if !valid_slug(&slug) {
         errors.push(FieldError::new("#/slug", SLUG_RULE));
     }
@@ -498,11 +504,11 @@ pub async fn list_courses(
             "at most 200 characters, no NUL characters",
         ));
     }
-    for (name, value) in [("tag", &q.tag), ("language", &q.language)] {
-        if value
-            .as_ref()
-            .is_some_and(|v| v.contains('\0') || v.len() > 100)
-        {
+    for (name, value) in [
+        ("tag", q.tag.as_deref()),
+        ("language", q.language.as_deref()),
+    ] {
+        if value.is_some_and(|v| v.contains('\0') || v.len() > 100) {
             errors.push(FieldError::new(
                 name,
                 "at most 100 characters, no NUL characters",
@@ -522,14 +528,12 @@ pub async fn list_courses(
     {
         errors.push(FieldError::new("price", "`free` or `paid`"));
     }
-    let sort = q.sort.clone().unwrap_or_else(|| {
-        if text.is_some() {
-            "relevance"
-        } else {
-            "newest"
-        }
-        .into()
-    });
+    let default_sort = if text.is_some() {
+        "relevance"
+    } else {
+        "newest"
+    };
+    let sort = q.sort.as_deref().unwrap_or(default_sort).to_owned();
     if !matches!(
         sort.as_str(),
         "relevance" | "newest" | "rating" | "popularity" | "title"
@@ -734,9 +738,9 @@ async fn check_course_fields(
     cover: Option<&str>,
     hours: Option<Decimal>,
     price: Option<&PriceInput>,
-    reward: Option<Option<&str>>,
+    reward: Option<Option<&Amount>>,
     category_ids: Option<&[Uuid]>,
-    tags: Option<&[String]>,
+    tags: Option<&[Line<50>]>,
 ) -> AppResult<CourseFields> {
     let mut errors = Vec::new();
     if let Some(title) = title {
@@ -782,7 +786,7 @@ async fn check_course_fields(
         None => None,
     };
     let completion_reward = match reward {
-        Some(Some(raw)) => Some(Some(parse_money(raw, 8, "#/completion_reward")?)),
+        Some(Some(raw)) => Some(Some(raw.in_scale(8, "#/completion_reward")?)),
         Some(None) => Some(None),
         None => None,
     };
@@ -921,7 +925,7 @@ pub async fn create_course(
         req.cover_image_url.as_deref(),
         req.estimated_hours,
         req.price.as_ref(),
-        req.completion_reward.as_deref().map(Some),
+        req.completion_reward.as_ref().map(Some),
         Some(&req.category_ids),
         Some(&req.tags),
     )
@@ -933,14 +937,14 @@ pub async fn create_course(
                 "#/slug", SLUG_RULE,
             )]));
         }
-        Some(slug) => vec![slug.clone()],
+        Some(slug) => vec![slug.to_string()],
         None => derived_slugs(&req.title, id),
     };
     let (price, currency) = fields
         .price
         .unwrap_or_else(|| (Decimal::ZERO, "USD".to_owned()));
-    let level = fields.level.unwrap_or_else(|| "beginner".into());
-    let language = fields.language.unwrap_or_else(|| "en".into());
+    let level = fields.level.unwrap_or_else(|| "beginner".to_owned());
+    let language = fields.language.unwrap_or_else(|| "en".to_owned());
     let txn = state.db.begin().await?;
     // The first free candidate wins; a taken explicit slug is a conflict.
     let mut slug = None;
@@ -1022,7 +1026,7 @@ pub async fn update_course(
         req.cover_image_url.clone().flatten().as_deref(),
         req.estimated_hours.flatten(),
         req.price.as_ref(),
-        req.completion_reward.as_ref().map(|r| r.as_deref()),
+        req.completion_reward.as_ref().map(|r| r.as_ref()),
         req.category_ids.as_deref(),
         req.tags.as_deref(),
     )
@@ -1288,7 +1292,7 @@ pub async fn add_instructor(
 ) -> AppResult<Vec<InstructorResponse>> {
     let course = visible_course(state, Some(user), id).await?;
     require_owner(state, user, &course).await?;
-    let role = req.role.clone().unwrap_or_else(|| "instructor".into());
+    let role = req.role.as_deref().unwrap_or("instructor").to_owned();
     let rbac_role = match role.as_str() {
         "instructor" => "course_instructor",
         "assistant" => "teaching_assistant",

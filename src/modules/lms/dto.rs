@@ -1,6 +1,9 @@
 //! Request and response types of the LMS routes. Prices are decimal strings.
 
 use chrono::{DateTime, NaiveDate, Utc};
+use kernel::money::Amount;
+use kernel::money::DecimalValue;
+use kernel::text::{Line, Text};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -29,12 +32,12 @@ pub struct CategoryNode {
 #[serde(deny_unknown_fields)]
 pub struct CreateCategoryRequest {
     #[schema(example = "Programming")]
-    pub name: String,
+    pub name: Line<200>,
     /// Derived from the name when absent.
-    pub slug: Option<String>,
+    pub slug: Option<Line<60>>,
     pub parent_id: Option<Uuid>,
     #[serde(default)]
-    pub description: String,
+    pub description: Text<5000>,
     /// Place among its siblings; at the end when absent.
     pub position: Option<i32>,
 }
@@ -43,8 +46,8 @@ pub struct CreateCategoryRequest {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateCategoryRequest {
-    pub name: Option<String>,
-    pub description: Option<String>,
+    pub name: Option<Line<200>>,
+    pub description: Option<Text<5000>>,
     #[serde(default, deserialize_with = "crate::http::extract::double_option")]
     #[schema(value_type = Option<Uuid>)]
     pub parent_id: Option<Option<Uuid>>,
@@ -66,15 +69,15 @@ pub struct TagResponse {
 #[serde(deny_unknown_fields)]
 pub struct PriceInput {
     #[schema(example = "49.00")]
-    pub amount: String,
+    pub amount: Amount,
     #[schema(example = "USD")]
-    pub currency: String,
+    pub currency: Line<10>,
 }
 
 /// A price; free courses have amount `"0"`.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct Price {
-    #[schema(value_type = String, example = "49.00")]
+    #[schema(value_type = DecimalValue, example = "49.00")]
     pub amount: Decimal,
     #[schema(example = "USD")]
     pub currency: String,
@@ -181,55 +184,55 @@ pub struct CourseDetail {
 #[serde(deny_unknown_fields)]
 pub struct CreateCourseRequest {
     #[schema(example = "Rust for Web Services")]
-    pub title: String,
+    pub title: Line<200>,
     /// Derived from the title when absent.
-    pub slug: Option<String>,
+    pub slug: Option<Line<60>>,
     #[serde(default)]
-    pub summary: String,
+    pub summary: Text<500>,
     #[serde(default)]
-    pub description: String,
+    pub description: Text<20000>,
     /// Default `beginner`.
-    pub level: Option<String>,
+    pub level: Option<Line<32>>,
     /// Default `en`.
-    pub language: Option<String>,
+    pub language: Option<Line<35>>,
     /// Courses of an organization need `course:create` there.
     pub organization_id: Option<Uuid>,
-    pub cover_image_url: Option<String>,
-    #[schema(value_type = Option<String>, example = "12.5")]
+    pub cover_image_url: Option<Line<2048>>,
+    #[schema(value_type = Option<DecimalValue>, example = "12.5")]
     pub estimated_hours: Option<Decimal>,
     /// Absent or zero: free.
     pub price: Option<PriceInput>,
     /// AZR on completion (decimal string); the platform default when absent.
     #[schema(example = "25")]
-    pub completion_reward: Option<String>,
+    pub completion_reward: Option<Amount>,
     #[serde(default)]
     pub category_ids: Vec<Uuid>,
     #[serde(default)]
-    pub tags: Vec<String>,
+    pub tags: Vec<Line<50>>,
 }
 
 /// Fields to change; absent fields stay, `null` clears the optional ones.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateCourseRequest {
-    pub title: Option<String>,
-    pub slug: Option<String>,
-    pub summary: Option<String>,
-    pub description: Option<String>,
-    pub level: Option<String>,
-    pub language: Option<String>,
+    pub title: Option<Line<200>>,
+    pub slug: Option<Line<60>>,
+    pub summary: Option<Text<500>>,
+    pub description: Option<Text<20000>>,
+    pub level: Option<Line<32>>,
+    pub language: Option<Line<35>>,
     #[serde(default, deserialize_with = "crate::http::extract::double_option")]
-    #[schema(value_type = Option<String>)]
-    pub cover_image_url: Option<Option<String>>,
+    #[schema(value_type = Option<Line<2048>>)]
+    pub cover_image_url: Option<Option<Line<2048>>>,
     #[serde(default, deserialize_with = "crate::http::extract::double_option")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<DecimalValue>)]
     pub estimated_hours: Option<Option<Decimal>>,
     pub price: Option<PriceInput>,
     #[serde(default, deserialize_with = "crate::http::extract::double_option")]
-    #[schema(value_type = Option<String>)]
-    pub completion_reward: Option<Option<String>>,
+    #[schema(value_type = Option<Amount>)]
+    pub completion_reward: Option<Option<Amount>>,
     pub category_ids: Option<Vec<Uuid>>,
-    pub tags: Option<Vec<String>>,
+    pub tags: Option<Vec<Line<50>>>,
 }
 
 /// Filters and order of `GET /courses`.
@@ -237,18 +240,18 @@ pub struct UpdateCourseRequest {
 #[into_params(parameter_in = Query)]
 pub struct ListCoursesQuery {
     /// Full-text search over title, tags, summary and description.
-    pub q: Option<String>,
+    pub q: Option<Line<200>>,
     /// Category id; courses in its descendants match too.
     pub category: Option<Uuid>,
-    pub level: Option<String>,
-    pub tag: Option<String>,
-    pub language: Option<String>,
+    pub level: Option<Line<32>>,
+    pub tag: Option<Line<50>>,
+    pub language: Option<Line<35>>,
     /// `free` or `paid`.
-    pub price: Option<String>,
+    pub price: Option<Line<32>>,
     pub organization_id: Option<Uuid>,
     pub instructor_id: Option<Uuid>,
     /// `relevance` (default with `q`), `newest` (default), `rating`, `popularity`, `title`.
-    pub sort: Option<String>,
+    pub sort: Option<Line<32>>,
     pub page: Option<u64>,
     pub per_page: Option<u64>,
 }
@@ -258,7 +261,7 @@ pub struct ListCoursesQuery {
 #[into_params(parameter_in = Query)]
 pub struct TeachingQuery {
     /// Only courses in this status.
-    pub status: Option<String>,
+    pub status: Option<Line<32>>,
     pub page: Option<u64>,
     pub per_page: Option<u64>,
 }
@@ -269,7 +272,7 @@ pub struct TeachingQuery {
 pub struct AddInstructorRequest {
     pub user_id: Uuid,
     /// `instructor` (default) or `assistant`.
-    pub role: Option<String>,
+    pub role: Option<Line<32>>,
 }
 
 /// Require another course to be completed first.
@@ -285,9 +288,9 @@ pub struct AddPrerequisiteRequest {
 #[serde(deny_unknown_fields)]
 pub struct CreateModuleRequest {
     #[schema(example = "Getting started")]
-    pub title: String,
+    pub title: Line<200>,
     #[serde(default)]
-    pub description: String,
+    pub description: Text<5000>,
     /// 0-based place; at the end when absent. Later modules move down.
     pub position: Option<i32>,
 }
@@ -295,8 +298,8 @@ pub struct CreateModuleRequest {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateModuleRequest {
-    pub title: Option<String>,
-    pub description: Option<String>,
+    pub title: Option<Line<200>>,
+    pub description: Option<Text<5000>>,
     /// Moves the module; the others close up around it.
     pub position: Option<i32>,
 }
@@ -312,12 +315,12 @@ pub struct ReorderRequest {
 #[serde(deny_unknown_fields)]
 pub struct CreateLessonRequest {
     #[schema(example = "Ownership and borrowing")]
-    pub title: String,
+    pub title: Line<200>,
     /// `text`, `video`, `audio`, `interactive`, `quiz` or `assignment`.
-    pub kind: String,
+    pub kind: Line<32>,
     #[serde(default)]
-    pub content: String,
-    pub media_url: Option<String>,
+    pub content: Text<100000>,
+    pub media_url: Option<Line<2048>>,
     #[serde(default)]
     pub duration_minutes: i32,
     /// Readable without enrolling.
@@ -331,12 +334,12 @@ pub struct CreateLessonRequest {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateLessonRequest {
-    pub title: Option<String>,
-    pub kind: Option<String>,
-    pub content: Option<String>,
+    pub title: Option<Line<200>>,
+    pub kind: Option<Line<32>>,
+    pub content: Option<Text<100000>>,
     #[serde(default, deserialize_with = "crate::http::extract::double_option")]
-    #[schema(value_type = Option<String>)]
-    pub media_url: Option<Option<String>>,
+    #[schema(value_type = Option<Line<2048>>)]
+    pub media_url: Option<Option<Line<2048>>>,
     pub duration_minutes: Option<i32>,
     pub preview: Option<bool>,
     pub required: Option<bool>,
@@ -374,7 +377,7 @@ pub struct EnrollmentResponse {
     pub course_title: String,
     /// `active`, `completed` or `dropped`.
     pub status: String,
-    #[schema(value_type = String, example = "62.50")]
+    #[schema(value_type = DecimalValue, example = "62.50")]
     pub progress_percent: Decimal,
     /// What was paid; `"0"` for free courses.
     pub price: Price,
@@ -392,7 +395,7 @@ pub struct EnrollmentResponse {
 #[into_params(parameter_in = Query)]
 pub struct MyEnrollmentsQuery {
     /// `active`, `completed` or `dropped`.
-    pub status: Option<String>,
+    pub status: Option<Line<32>>,
     pub page: Option<u64>,
     pub per_page: Option<u64>,
 }
@@ -403,7 +406,7 @@ pub struct MyEnrollmentsQuery {
 #[serde(deny_unknown_fields)]
 pub struct ProgressRequest {
     /// `started` or `completed`.
-    pub status: String,
+    pub status: Line<32>,
     /// Total seconds spent on the lesson so far.
     #[serde(default)]
     pub time_spent_seconds: i32,
@@ -449,7 +452,7 @@ pub struct CourseProgressResponse {
 #[serde(deny_unknown_fields)]
 pub struct BookmarkRequest {
     #[serde(default)]
-    pub note: String,
+    pub note: Text<2000>,
 }
 
 /// A bookmarked lesson.
@@ -472,14 +475,14 @@ pub struct ReviewRequest {
     /// 1 to 5.
     pub rating: i32,
     #[serde(default)]
-    pub body: String,
+    pub body: Text<5000>,
 }
 
 /// An instructor's answer to a review.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReviewReplyRequest {
-    pub reply: String,
+    pub reply: Text<5000>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -581,10 +584,10 @@ pub struct PathCourseInput {
 #[serde(deny_unknown_fields)]
 pub struct CreatePathRequest {
     #[schema(example = "Full-stack developer")]
-    pub title: String,
-    pub slug: Option<String>,
+    pub title: Line<200>,
+    pub slug: Option<Line<60>>,
     #[serde(default)]
-    pub description: String,
+    pub description: Text<5000>,
     pub organization_id: Option<Uuid>,
     /// In order; published courses only.
     pub courses: Vec<PathCourseInput>,

@@ -3,6 +3,7 @@
 //! completed (paid and prerequisite rules apply as for a direct enrollment); path progress is
 //! the share of its required courses completed.
 
+use kernel::text::Line;
 use rust_decimal::Decimal;
 use sea_orm::{ConnectionTrait, TransactionTrait};
 use serde_json::json;
@@ -152,7 +153,11 @@ pub async fn create_path(
     crate::authz::require(state, user, "course:create", scope).await?;
     let mut errors = Vec::new();
     check_name("#/title", &req.title, 200, &mut errors);
-    let slug = req.slug.clone().unwrap_or_else(|| slugify(&req.title));
+    let slug = req
+        .slug
+        .clone()
+        .map(Line::into_string)
+        .unwrap_or_else(|| slugify(&req.title));
     if !valid_slug(&slug) {
         errors.push(FieldError::new("#/slug", SLUG_RULE));
     }

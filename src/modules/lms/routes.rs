@@ -5,10 +5,10 @@ use uuid::Uuid;
 
 use super::dto::*;
 use super::{catalog, community, learning, paths, structure};
+use crate::http::ApiResult;
 use crate::http::auth::{AuthUser, ClientInfo, MaybeAuthUser};
-use crate::http::extract::Json;
+use crate::http::extract::{Json, Query};
 use crate::http::idempotency;
-use crate::http::{ApiResult, Problem};
 use crate::state::AppState;
 use kernel::pagination::Page;
 
@@ -27,14 +27,11 @@ pub async fn list_categories(state: web::Data<AppState>) -> ApiResult<HttpRespon
 /// Add a category (`catalog:manage`).
 #[utoipa::path(
     tag = "lms",
-    security(("bearer" = []), ("api_key" = [])),
+    security(("api_key" = ["catalog:manage"])),
     request_body = CreateCategoryRequest,
     responses(
         (status = 201, body = CategoryNode),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "`slug_taken`", body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`slug_taken`"),
     )
 )]
 #[post("/categories")]
@@ -51,15 +48,12 @@ pub async fn create_category(
 /// Rename or move a category (`catalog:manage`); moving it under its own descendant is 422 `category_cycle`.
 #[utoipa::path(
     tag = "lms",
-    security(("bearer" = []), ("api_key" = [])),
+    security(("api_key" = ["catalog:manage"])),
     params(("id" = Uuid, Path, description = "Category id")),
     request_body = UpdateCategoryRequest,
     responses(
         (status = 200, body = CategoryNode),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "`category_cycle`, `validation_failed`", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`category_cycle`, `validation_failed`"),
     )
 )]
 #[patch("/categories/{id}")]
@@ -94,13 +88,12 @@ pub async fn list_tags(state: web::Data<AppState>) -> ApiResult<HttpResponse> {
     params(ListCoursesQuery),
     responses(
         (status = 200, body = Page<CourseSummary>),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/courses")]
 pub async fn list_courses(
     state: web::Data<AppState>,
-    query: web::Query<ListCoursesQuery>,
+    query: Query<ListCoursesQuery>,
 ) -> ApiResult<HttpResponse> {
     Ok(HttpResponse::Ok().json(catalog::list_courses(&state.db, query.into_inner()).await?))
 }
@@ -108,14 +101,12 @@ pub async fn list_courses(
 /// Create a draft course (`course:create`, verified email); you become its owner.
 #[utoipa::path(
     tag = "lms",
-    security(("bearer" = []), ("api_key" = [])),
+    security(("api_key" = ["course:create"])),
     request_body = CreateCourseRequest,
     responses(
         (status = 201, body = CourseDetail),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "`email_not_verified`, `forbidden`, `not_a_member`", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "`slug_taken`", body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "`email_not_verified`, `forbidden`, `not_a_member`"),
+        (status = 409, description = "`slug_taken`"),
     )
 )]
 #[post("/courses")]
@@ -132,12 +123,10 @@ pub async fn create_course(
 /// A course with its outline. Drafts and courses under review are visible to their staff only (404 for others).
 #[utoipa::path(
     tag = "lms",
-    security(("bearer" = []), ("api_key" = []), ()),
+    security((), ("api_key" = ["course:read"])),
     params(("id" = Uuid, Path, description = "Course id")),
     responses(
         (status = 200, body = CourseDetail),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/courses/{id}")]
@@ -152,16 +141,12 @@ pub async fn get_course(
 /// Edit a course (`course:update` in the course's scope: its instructors and admins).
 #[utoipa::path(
     tag = "lms",
-    security(("bearer" = []), ("api_key" = [])),
+    security(("api_key" = ["course:update"])),
     params(("id" = Uuid, Path, description = "Course id")),
     request_body = UpdateCourseRequest,
     responses(
         (status = 200, body = CourseDetail),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "`slug_taken`", body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`slug_taken`"),
     )
 )]
 #[patch("/courses/{id}")]
@@ -180,14 +165,11 @@ pub async fn update_course(
 /// Delete a course nobody enrolled in (soft delete); otherwise 409 `course_has_enrollments`: archive it.
 #[utoipa::path(
     tag = "lms",
-    security(("bearer" = []), ("api_key" = [])),
+    security(("api_key" = ["course:update"])),
     params(("id" = Uuid, Path, description = "Course id")),
     responses(
         (status = 204, description = "Done"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "`course_has_enrollments`", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`course_has_enrollments`"),
     )
 )]
 #[delete("/courses/{id}")]
@@ -204,15 +186,12 @@ pub async fn delete_course(
 /// Submit a draft for review (`course:update`).
 #[utoipa::path(
     tag = "lms",
-    security(("bearer" = []), ("api_key" = [])),
+    security(("api_key" = ["course:update"])),
     params(("id" = Uuid, Path, description = "Course id")),
     responses(
         (status = 200, body = CourseDetail),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "`invalid_transition`", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "`course_empty`", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`invalid_transition`"),
+        (status = 422, description = "`course_empty`"),
     )
 )]
 #[post("/courses/{id}/submit")]
@@ -229,15 +208,12 @@ pub async fn submit_course(
 /// Publish a draft, a course under review or an archived course (`course:publish` in the course's scope).
 #[utoipa::path(
     tag = "lms",
-    security(("bearer" = []), ("api_key" = [])),
+    security(("api_key" = ["course:publish"])),
     params(("id" = Uuid, Path, description = "Course id")),
     responses(
         (status = 200, body = CourseDetail),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "`invalid_transition`", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "`course_empty`", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`invalid_transition`"),
+        (status = 422, description = "`course_empty`"),
     )
 )]
 #[post("/courses/{id}/publish")]
@@ -254,14 +230,11 @@ pub async fn publish_course(
 /// Archive a published course (`course:update`): it leaves the catalog and takes no enrollments.
 #[utoipa::path(
     tag = "lms",
-    security(("bearer" = []), ("api_key" = [])),
+    security(("api_key" = ["course:update"])),
     params(("id" = Uuid, Path, description = "Course id")),
     responses(
         (status = 200, body = CourseDetail),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "`invalid_transition`", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`invalid_transition`"),
     )
 )]
 #[post("/courses/{id}/archive")]
@@ -278,16 +251,12 @@ pub async fn archive_course(
 /// Add a co-instructor or assistant (the owner, or `course:publish` there).
 #[utoipa::path(
     tag = "lms",
-    security(("bearer" = []), ("api_key" = [])),
+    security(("api_key" = ["course:update"])),
     params(("id" = Uuid, Path, description = "Course id")),
     request_body = AddInstructorRequest,
     responses(
         (status = 201, body = Vec<InstructorResponse>),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "`already_instructor`", body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`already_instructor`"),
     )
 )]
 #[post("/courses/{id}/instructors")]
@@ -306,14 +275,11 @@ pub async fn add_instructor(
 /// Remove a co-instructor or assistant; their grants on the course end.
 #[utoipa::path(
     tag = "lms",
-    security(("bearer" = []), ("api_key" = [])),
+    security(("api_key" = ["course:update"])),
     params(("id" = Uuid, Path, description = "Course id"), ("user_id" = Uuid, Path, description = "Instructor's user id")),
     responses(
         (status = 204, description = "Done"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "`cannot_remove_owner`", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`cannot_remove_owner`"),
     )
 )]
 #[delete("/courses/{id}/instructors/{user_id}")]
@@ -331,16 +297,13 @@ pub async fn remove_instructor(
 /// Require another course to be completed first; cycles are 422 `prerequisite_cycle`.
 #[utoipa::path(
     tag = "lms",
-    security(("bearer" = []), ("api_key" = [])),
+    security(("api_key" = ["course:update"])),
     params(("id" = Uuid, Path, description = "Course id")),
     request_body = AddPrerequisiteRequest,
     responses(
         (status = 201, body = Vec<CourseRef>),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "`already_prerequisite`", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "`prerequisite_cycle`, `validation_failed`", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`already_prerequisite`"),
+        (status = 422, description = "`prerequisite_cycle`, `validation_failed`"),
     )
 )]
 #[post("/courses/{id}/prerequisites")]
@@ -360,13 +323,10 @@ pub async fn add_prerequisite(
 /// Drop a prerequisite.
 #[utoipa::path(
     tag = "lms",
-    security(("bearer" = []), ("api_key" = [])),
+    security(("api_key" = ["course:update"])),
     params(("id" = Uuid, Path, description = "Course id"), ("prerequisite_id" = Uuid, Path, description = "Prerequisite course id")),
     responses(
         (status = 204, description = "Done"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[delete("/courses/{id}/prerequisites/{prerequisite_id}")]
@@ -384,19 +344,17 @@ pub async fn remove_prerequisite(
 /// Courses you teach or assist, in any status.
 #[utoipa::path(
     tag = "lms",
-    security(("bearer" = []), ("api_key" = [])),
+    security(("api_key" = ["course:read"])),
     params(TeachingQuery),
     responses(
         (status = 200, body = Page<CourseSummary>),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/me/teaching")]
 pub async fn my_teaching(
     state: web::Data<AppState>,
     user: AuthUser,
-    query: web::Query<TeachingQuery>,
+    query: Query<TeachingQuery>,
 ) -> ApiResult<HttpResponse> {
     Ok(HttpResponse::Ok().json(catalog::teaching(&state, &user, query.into_inner()).await?))
 }
@@ -404,15 +362,11 @@ pub async fn my_teaching(
 /// Add a module (at `position`, or at the end).
 #[utoipa::path(
     tag = "lms",
-    security(("bearer" = []), ("api_key" = [])),
+    security(("api_key" = ["course:update"])),
     params(("id" = Uuid, Path, description = "Course id")),
     request_body = CreateModuleRequest,
     responses(
         (status = 201, body = ModuleResponse),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/courses/{id}/modules")]
@@ -432,15 +386,12 @@ pub async fn create_module(
 /// Set the order of all the course's modules in one call.
 #[utoipa::path(
     tag = "lms",
-    security(("bearer" = []), ("api_key" = [])),
+    security(("api_key" = ["course:update"])),
     params(("id" = Uuid, Path, description = "Course id")),
     request_body = ReorderRequest,
     responses(
         (status = 200, body = Vec<ModuleResponse>),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "`invalid_order`", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`invalid_order`"),
     )
 )]
 #[post("/courses/{id}/modules/reorder")]
@@ -460,15 +411,11 @@ pub async fn reorder_modules(
 /// Rename or move a module.
 #[utoipa::path(
     tag = "lms",
-    security(("bearer" = []), ("api_key" = [])),
+    security(("api_key" = ["course:update"])),
     params(("id" = Uuid, Path, description = "Module id")),
     request_body = UpdateModuleRequest,
     responses(
         (status = 200, body = ModuleResponse),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[patch("/modules/{id}")]
@@ -488,13 +435,10 @@ pub async fn update_module(
 /// Delete a module and its lessons; the others close up.
 #[utoipa::path(
     tag = "lms",
-    security(("bearer" = []), ("api_key" = [])),
+    security(("api_key" = ["course:update"])),
     params(("id" = Uuid, Path, description = "Module id")),
     responses(
         (status = 204, description = "Done"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[delete("/modules/{id}")]
@@ -511,15 +455,11 @@ pub async fn delete_module(
 /// Add a lesson to a module.
 #[utoipa::path(
     tag = "lms",
-    security(("bearer" = []), ("api_key" = [])),
+    security(("api_key" = ["course:update"])),
     params(("id" = Uuid, Path, description = "Module id")),
     request_body = CreateLessonRequest,
     responses(
         (status = 201, body = LessonResponse),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/modules/{id}/lessons")]
@@ -539,15 +479,12 @@ pub async fn create_lesson(
 /// Set the order of all the module's lessons in one call.
 #[utoipa::path(
     tag = "lms",
-    security(("bearer" = []), ("api_key" = [])),
+    security(("api_key" = ["course:update"])),
     params(("id" = Uuid, Path, description = "Module id")),
     request_body = ReorderRequest,
     responses(
         (status = 200, body = ModuleResponse),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "`invalid_order`", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`invalid_order`"),
     )
 )]
 #[post("/modules/{id}/lessons/reorder")]
@@ -567,13 +504,11 @@ pub async fn reorder_lessons(
 /// A lesson with its content: for enrolled learners and staff; previews for anyone.
 #[utoipa::path(
     tag = "lms",
-    security(("bearer" = []), ("api_key" = []), ()),
+    security((), ("api_key" = ["course:read"])),
     params(("id" = Uuid, Path, description = "Lesson id")),
     responses(
         (status = 200, body = LessonResponse),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "`enrollment_required`", body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "`enrollment_required`"),
     )
 )]
 #[get("/lessons/{id}")]
@@ -591,15 +526,11 @@ pub async fn get_lesson(
 /// Edit or move a lesson.
 #[utoipa::path(
     tag = "lms",
-    security(("bearer" = []), ("api_key" = [])),
+    security(("api_key" = ["course:update"])),
     params(("id" = Uuid, Path, description = "Lesson id")),
     request_body = UpdateLessonRequest,
     responses(
         (status = 200, body = LessonResponse),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[patch("/lessons/{id}")]
@@ -619,13 +550,10 @@ pub async fn update_lesson(
 /// Delete a lesson; the others close up.
 #[utoipa::path(
     tag = "lms",
-    security(("bearer" = []), ("api_key" = [])),
+    security(("api_key" = ["course:update"])),
     params(("id" = Uuid, Path, description = "Lesson id")),
     responses(
         (status = 204, description = "Done"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[delete("/lessons/{id}")]
@@ -642,16 +570,14 @@ pub async fn delete_lesson(
 /// Enroll in a published course. Paid courses are charged to your wallet in their currency, in the same transaction.
 #[utoipa::path(
     tag = "lms",
-    security(("bearer" = []), ("api_key" = [])),
+    security(("api_key" = ["course:enroll"])),
     params(("id" = Uuid, Path, description = "Course id"), ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe: the same key answers with the first result")),
     responses(
         (status = 201, body = EnrollmentResponse),
-        (status = 400, description = "`invalid_idempotency_key`", body = Problem, content_type = "application/problem+json"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "`forbidden`", body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "`already_enrolled`, `idempotency_key_reused`", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "`prerequisites_missing`, `insufficient_funds`, `course_not_open`", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "`invalid_idempotency_key`"),
+        (status = 403, description = "`forbidden`"),
+        (status = 409, description = "`already_enrolled`, `idempotency_key_reused`"),
+        (status = 422, description = "`prerequisites_missing`, `insufficient_funds`, `course_not_open`"),
     )
 )]
 #[post("/courses/{id}/enroll")]
@@ -670,19 +596,17 @@ pub async fn enroll(
 /// Your enrollments with their progress.
 #[utoipa::path(
     tag = "lms",
-    security(("bearer" = []), ("api_key" = [])),
+    security(("api_key" = ["course:read"])),
     params(MyEnrollmentsQuery),
     responses(
         (status = 200, body = Page<EnrollmentResponse>),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/me/enrollments")]
 pub async fn my_enrollments(
     state: web::Data<AppState>,
     user: AuthUser,
-    query: web::Query<MyEnrollmentsQuery>,
+    query: Query<MyEnrollmentsQuery>,
 ) -> ApiResult<HttpResponse> {
     Ok(HttpResponse::Ok().json(learning::my_enrollments(&state, &user, query.into_inner()).await?))
 }
@@ -690,13 +614,11 @@ pub async fn my_enrollments(
 /// Drop an enrollment (it stays as history); paid ones dropped within the refund window are refunded.
 #[utoipa::path(
     tag = "lms",
-    security(("bearer" = []), ("api_key" = [])),
+    security(("api_key" = ["course:enroll"])),
     params(("id" = Uuid, Path, description = "Enrollment id")),
     responses(
         (status = 200, body = EnrollmentResponse),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "`already_dropped`, `enrollment_completed`", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`already_dropped`, `enrollment_completed`"),
     )
 )]
 #[delete("/enrollments/{id}")]
@@ -713,15 +635,13 @@ pub async fn drop_enrollment(
 /// Record your progress on a lesson (enrolled learners). Completing the last required lesson completes the course and pays its reward once.
 #[utoipa::path(
     tag = "lms",
-    security(("bearer" = []), ("api_key" = [])),
+    security(("api_key" = ["course:learn"])),
     params(("id" = Uuid, Path, description = "Lesson id")),
     request_body = ProgressRequest,
     responses(
         (status = 200, body = ProgressResponse),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "`not_enrolled`", body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "`assessment_required`, `validation_failed`", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "`not_enrolled`"),
+        (status = 422, description = "`assessment_required`, `validation_failed`"),
     )
 )]
 #[put("/lessons/{id}/progress")]
@@ -741,12 +661,11 @@ pub async fn record_progress(
 /// Your progress in a course.
 #[utoipa::path(
     tag = "lms",
-    security(("bearer" = []), ("api_key" = [])),
+    security(("api_key" = ["course:read"])),
     params(("id" = Uuid, Path, description = "Course id")),
     responses(
         (status = 200, body = CourseProgressResponse),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "`not_found`, `not_enrolled`", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`not_found`, `not_enrolled`"),
     )
 )]
 #[get("/courses/{id}/progress")]
@@ -761,15 +680,12 @@ pub async fn course_progress(
 /// Bookmark a lesson you may read (or change its note).
 #[utoipa::path(
     tag = "lms",
-    security(("bearer" = []), ("api_key" = [])),
+    security(("api_key" = ["course:learn"])),
     params(("id" = Uuid, Path, description = "Lesson id")),
     request_body(content = Option<BookmarkRequest>, description = "Optional: a note; an empty body bookmarks without one"),
     responses(
         (status = 200, body = BookmarkResponse),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "`enrollment_required`", body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "`enrollment_required`"),
     )
 )]
 #[put("/lessons/{id}/bookmark")]
@@ -793,12 +709,10 @@ pub async fn put_bookmark(
 /// Remove a bookmark.
 #[utoipa::path(
     tag = "lms",
-    security(("bearer" = []), ("api_key" = [])),
+    security(("api_key" = ["course:learn"])),
     params(("id" = Uuid, Path, description = "Lesson id")),
     responses(
         (status = 204, description = "Done"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[delete("/lessons/{id}/bookmark")]
@@ -814,10 +728,9 @@ pub async fn delete_bookmark(
 /// Your bookmarked lessons, newest first.
 #[utoipa::path(
     tag = "lms",
-    security(("bearer" = []), ("api_key" = [])),
+    security(("api_key" = ["course:read"])),
     responses(
         (status = 200, body = Vec<BookmarkResponse>),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/me/bookmarks")]
@@ -828,13 +741,10 @@ pub async fn my_bookmarks(state: web::Data<AppState>, user: AuthUser) -> ApiResu
 /// A course's reviews, newest first.
 #[utoipa::path(
     tag = "lms",
-    security(("bearer" = []), ("api_key" = []), ()),
+    security((), ("api_key" = ["course:read"])),
     params(("id" = Uuid, Path, description = "Course id"), ReviewsQuery),
     responses(
         (status = 200, body = Page<ReviewResponse>),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/courses/{id}/reviews")]
@@ -842,7 +752,7 @@ pub async fn list_reviews(
     state: web::Data<AppState>,
     user: MaybeAuthUser,
     id: web::Path<Uuid>,
-    query: web::Query<ReviewsQuery>,
+    query: Query<ReviewsQuery>,
 ) -> ApiResult<HttpResponse> {
     Ok(HttpResponse::Ok().json(
         community::list_reviews(&state, user.actor(), id.into_inner(), query.into_inner()).await?,
@@ -852,16 +762,13 @@ pub async fn list_reviews(
 /// Review a course you are enrolled in: 201 for a new review, 200 when it edits yours.
 #[utoipa::path(
     tag = "lms",
-    security(("bearer" = []), ("api_key" = [])),
+    security(("api_key" = ["course:learn"])),
     params(("id" = Uuid, Path, description = "Course id")),
     request_body = ReviewRequest,
     responses(
         (status = 201, body = ReviewResponse),
         (status = 200, body = ReviewResponse),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "`not_enrolled`", body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "`not_enrolled`"),
     )
 )]
 #[post("/courses/{id}/reviews")]
@@ -885,15 +792,11 @@ pub async fn post_review(
 /// Answer a review (the course's instructors and admins).
 #[utoipa::path(
     tag = "lms",
-    security(("bearer" = []), ("api_key" = [])),
+    security(("api_key" = ["course:update"])),
     params(("id" = Uuid, Path, description = "Review id")),
     request_body = ReviewReplyRequest,
     responses(
         (status = 200, body = ReviewResponse),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/reviews/{id}/reply")]
@@ -911,14 +814,10 @@ pub async fn reply_review(
 /// Enrollments over time, completion, progress, rating, lesson reach and revenue (instructors and admins).
 #[utoipa::path(
     tag = "lms",
-    security(("bearer" = []), ("api_key" = [])),
+    security(("api_key" = ["course:update"])),
     params(("id" = Uuid, Path, description = "Course id"), AnalyticsQuery),
     responses(
         (status = 200, body = CourseAnalytics),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/courses/{id}/analytics")]
@@ -926,7 +825,7 @@ pub async fn course_analytics(
     state: web::Data<AppState>,
     user: AuthUser,
     id: web::Path<Uuid>,
-    query: web::Query<AnalyticsQuery>,
+    query: Query<AnalyticsQuery>,
 ) -> ApiResult<HttpResponse> {
     Ok(HttpResponse::Ok()
         .json(community::analytics(&state, &user, id.into_inner(), query.into_inner()).await?))
@@ -935,19 +834,17 @@ pub async fn course_analytics(
 /// Learning paths, newest first; with your progress when signed in.
 #[utoipa::path(
     tag = "lms",
-    security(("bearer" = []), ("api_key" = []), ()),
+    security((), ("api_key" = ["course:read"])),
     params(PathsQuery),
     responses(
         (status = 200, body = Page<PathResponse>),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/learning-paths")]
 pub async fn list_paths(
     state: web::Data<AppState>,
     user: MaybeAuthUser,
-    query: web::Query<PathsQuery>,
+    query: Query<PathsQuery>,
 ) -> ApiResult<HttpResponse> {
     Ok(HttpResponse::Ok().json(paths::list_paths(&state, user.actor(), query.into_inner()).await?))
 }
@@ -955,14 +852,12 @@ pub async fn list_paths(
 /// Create a learning path of published courses (`course:create`).
 #[utoipa::path(
     tag = "lms",
-    security(("bearer" = []), ("api_key" = [])),
+    security(("api_key" = ["course:create"])),
     request_body = CreatePathRequest,
     responses(
         (status = 201, body = PathResponse),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "`forbidden`, `not_a_member`", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "`slug_taken`", body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "`forbidden`, `not_a_member`"),
+        (status = 409, description = "`slug_taken`"),
     )
 )]
 #[post("/learning-paths")]
@@ -979,12 +874,10 @@ pub async fn create_path(
 /// A learning path; with your progress when signed in.
 #[utoipa::path(
     tag = "lms",
-    security(("bearer" = []), ("api_key" = []), ()),
+    security((), ("api_key" = ["course:read"])),
     params(("id" = Uuid, Path, description = "Learning path id")),
     responses(
         (status = 200, body = PathResponse),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/learning-paths/{id}")]
@@ -999,15 +892,12 @@ pub async fn get_path(
 /// Join a learning path: enrols you in its courses up to its first required one.
 #[utoipa::path(
     tag = "lms",
-    security(("bearer" = []), ("api_key" = [])),
+    security(("api_key" = ["course:enroll"])),
     params(("id" = Uuid, Path, description = "Learning path id")),
     responses(
         (status = 201, body = PathEnrollResponse),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "`already_enrolled`", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "`prerequisites_missing`, `insufficient_funds`", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`already_enrolled`"),
+        (status = 422, description = "`prerequisites_missing`, `insufficient_funds`"),
     )
 )]
 #[post("/learning-paths/{id}/enroll")]

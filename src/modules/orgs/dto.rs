@@ -1,6 +1,7 @@
 //! Request and response types of the organization routes.
 
 use chrono::{DateTime, Utc};
+use kernel::text::{Line, Text};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -27,26 +28,26 @@ pub struct OrganizationResponse {
 #[serde(deny_unknown_fields)]
 pub struct CreateOrganizationRequest {
     #[schema(example = "Azora Academy")]
-    pub name: String,
+    pub name: Line<200>,
     /// Lower-case words joined by `-`; derived from the name when absent.
-    pub slug: Option<String>,
+    pub slug: Option<Line<60>>,
     /// `school` (default), `company` or `other`.
-    pub kind: Option<String>,
-    pub description: Option<String>,
+    pub kind: Option<Line<32>>,
+    pub description: Option<Text<5000>>,
     /// An `https://` URL.
-    pub website: Option<String>,
+    pub website: Option<Line<2048>>,
 }
 
 /// Fields to change; absent fields stay.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateOrganizationRequest {
-    pub name: Option<String>,
-    pub kind: Option<String>,
-    pub description: Option<String>,
+    pub name: Option<Line<200>>,
+    pub kind: Option<Line<32>>,
+    pub description: Option<Text<5000>>,
     #[serde(default, deserialize_with = "crate::http::extract::double_option")]
-    #[schema(value_type = Option<String>)]
-    pub website: Option<Option<String>>,
+    #[schema(value_type = Option<Line<2048>>)]
+    pub website: Option<Option<Line<2048>>>,
 }
 
 /// Filters of `GET /organizations`.
@@ -54,8 +55,8 @@ pub struct UpdateOrganizationRequest {
 #[into_params(parameter_in = Query)]
 pub struct ListOrganizationsQuery {
     /// Matches the name.
-    pub q: Option<String>,
-    pub kind: Option<String>,
+    pub q: Option<Line<200>>,
+    pub kind: Option<Line<32>>,
     pub page: Option<u64>,
     pub per_page: Option<u64>,
 }
@@ -77,5 +78,5 @@ pub struct MemberResponse {
 pub struct AddMemberRequest {
     pub user_id: Uuid,
     #[serde(default)]
-    pub title: String,
+    pub title: Line<100>,
 }

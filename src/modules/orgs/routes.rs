@@ -8,9 +8,9 @@ use super::dto::{
     OrganizationResponse, UpdateOrganizationRequest,
 };
 use super::service;
+use crate::http::ApiResult;
 use crate::http::auth::{AuthUser, ClientInfo};
-use crate::http::extract::Json;
-use crate::http::{ApiResult, Problem};
+use crate::http::extract::{Json, Query};
 use crate::state::AppState;
 use kernel::pagination::Page;
 
@@ -20,13 +20,12 @@ use kernel::pagination::Page;
     params(ListOrganizationsQuery),
     responses(
         (status = 200, body = Page<OrganizationResponse>),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/organizations")]
 pub async fn list_organizations(
     state: web::Data<AppState>,
-    query: web::Query<ListOrganizationsQuery>,
+    query: Query<ListOrganizationsQuery>,
 ) -> ApiResult<web::Json<Page<OrganizationResponse>>> {
     Ok(web::Json(
         service::list(&state.db, query.into_inner()).await?,
@@ -36,14 +35,11 @@ pub async fn list_organizations(
 /// Create an organization; you become its owner and `org_admin` there.
 #[utoipa::path(
     tag = "orgs",
-    security(("bearer" = []), ("api_key" = [])),
+    security(("api_key" = ["org:create"])),
     request_body = CreateOrganizationRequest,
     responses(
         (status = 201, body = OrganizationResponse),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "`slug_taken`", body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`slug_taken`"),
     )
 )]
 #[post("/organizations")]
@@ -63,7 +59,6 @@ pub async fn create_organization(
     params(("id" = Uuid, Path, description = "Organization id")),
     responses(
         (status = 200, body = OrganizationResponse),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/organizations/{id}")]
@@ -77,15 +72,11 @@ pub async fn get_organization(
 /// Update an organization (permission `org:manage` there).
 #[utoipa::path(
     tag = "orgs",
-    security(("bearer" = []), ("api_key" = [])),
+    security(("api_key" = ["org:manage"])),
     params(("id" = Uuid, Path, description = "Organization id")),
     request_body = UpdateOrganizationRequest,
     responses(
         (status = 200, body = OrganizationResponse),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[patch("/organizations/{id}")]
@@ -104,13 +95,10 @@ pub async fn update_organization(
 /// Members of an organization (members, or `org:read` there).
 #[utoipa::path(
     tag = "orgs",
-    security(("bearer" = []), ("api_key" = [])),
+    security(("api_key" = ["org:read"])),
     params(("id" = Uuid, Path, description = "Organization id")),
     responses(
         (status = 200, body = Vec<MemberResponse>),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/organizations/{id}/members")]
@@ -127,16 +115,12 @@ pub async fn list_members(
 /// Add a member with a title (permission `org:manage` there); answers the member list.
 #[utoipa::path(
     tag = "orgs",
-    security(("bearer" = []), ("api_key" = [])),
+    security(("api_key" = ["org:manage"])),
     params(("id" = Uuid, Path, description = "Organization id")),
     request_body = AddMemberRequest,
     responses(
         (status = 201, body = Vec<MemberResponse>),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "`already_member`", body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`already_member`"),
     )
 )]
 #[post("/organizations/{id}/members")]
@@ -155,17 +139,14 @@ pub async fn add_member(
 /// Remove a member (permission `org:manage` there); their grants in the organization end.
 #[utoipa::path(
     tag = "orgs",
-    security(("bearer" = []), ("api_key" = [])),
+    security(("api_key" = ["org:manage"])),
     params(
         ("id" = Uuid, Path, description = "Organization id"),
         ("user_id" = Uuid, Path, description = "Member's user id"),
     ),
     responses(
         (status = 204, description = "Removed"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "`cannot_remove_owner`", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`cannot_remove_owner`"),
     )
 )]
 #[delete("/organizations/{id}/members/{user_id}")]

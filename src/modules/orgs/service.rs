@@ -1,5 +1,6 @@
 //! Organizations and their members.
 
+use kernel::text::Line;
 use sea_orm::{ConnectionTrait, TransactionTrait};
 use uuid::Uuid;
 
@@ -196,7 +197,11 @@ pub async fn create(
         req.website.as_deref(),
         &mut errors,
     );
-    let slug = req.slug.clone().unwrap_or_else(|| slugify(&req.name));
+    let slug = req
+        .slug
+        .clone()
+        .map(Line::into_string)
+        .unwrap_or_else(|| slugify(&req.name));
     if !valid_slug(&slug) {
         errors.push(FieldError::new("#/slug", SLUG_RULE));
     }
@@ -213,7 +218,7 @@ pub async fn create(
             id.into(),
             req.name.trim().to_owned().into(),
             slug.clone().into(),
-            req.kind.clone().unwrap_or_else(|| "school".into()).into(),
+            req.kind.as_deref().unwrap_or("school").into(),
             req.description.clone().unwrap_or_default().into(),
             req.website.clone().into(),
             user.id.into(),

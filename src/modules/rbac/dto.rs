@@ -1,6 +1,7 @@
 //! Request and response types of the RBAC routes.
 
 use chrono::{DateTime, Utc};
+use kernel::text::{Line, Text};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -35,14 +36,14 @@ pub struct RoleResponse {
 pub struct CreateRoleRequest {
     /// Lower-case letters, digits and `_`; unique.
     #[schema(example = "teaching_assistant")]
-    pub name: String,
-    pub description: Option<String>,
+    pub name: Line<64>,
+    pub description: Option<Text<1000>>,
     /// Name of the role to inherit from.
     #[schema(example = "student")]
-    pub parent: Option<String>,
+    pub parent: Option<Line<64>>,
     /// Permission keys the role adds.
     #[serde(default)]
-    pub permissions: Vec<String>,
+    pub permissions: Vec<Line<100>>,
 }
 
 /// A grant of a role or of one permission to a user, in a scope.
@@ -65,8 +66,8 @@ pub struct AssignmentResponse {
 pub struct CreateAssignmentRequest {
     pub user_id: Uuid,
     #[schema(example = "instructor")]
-    pub role: Option<String>,
-    pub permission: Option<String>,
+    pub role: Option<Line<64>>,
+    pub permission: Option<Line<100>>,
     pub scope_type: ScopeType,
     /// The organization or course id; absent for `global`.
     pub scope_id: Option<Uuid>,

@@ -8,9 +8,9 @@ use super::dto::{
     ListAssignmentsQuery, PermissionResponse, RoleResponse, UserPermissionsResponse,
 };
 use super::service;
+use crate::http::ApiResult;
 use crate::http::auth::{AuthUser, ClientInfo};
-use crate::http::extract::Json;
-use crate::http::{ApiResult, Problem};
+use crate::http::extract::{Json, Query};
 use crate::state::AppState;
 use kernel::AppError;
 use kernel::Scope;
@@ -18,10 +18,9 @@ use kernel::Scope;
 /// Every permission key.
 #[utoipa::path(
     tag = "rbac",
-    security(("bearer" = []), ("api_key" = [])),
+    security(("api_key" = ["role:read"])),
     responses(
         (status = 200, body = Vec<PermissionResponse>),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/rbac/permissions")]
@@ -35,10 +34,9 @@ pub async fn list_permissions(
 /// Every role, with its parent and the permissions it adds.
 #[utoipa::path(
     tag = "rbac",
-    security(("bearer" = []), ("api_key" = [])),
+    security(("api_key" = ["role:read"])),
     responses(
         (status = 200, body = Vec<RoleResponse>),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/rbac/roles")]
@@ -52,14 +50,13 @@ pub async fn list_roles(
 /// Create a custom role (permission `role:manage`, global).
 #[utoipa::path(
     tag = "rbac",
-    security(("bearer" = []), ("api_key" = [])),
+    security(("api_key" = ["role:manage"])),
     request_body = CreateRoleRequest,
     responses(
         (status = 201, body = RoleResponse),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "`forbidden`", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "`role_exists`", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "`validation_failed`", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "`forbidden`"),
+        (status = 409, description = "`role_exists`"),
+        (status = 422, description = "`validation_failed`"),
     )
 )]
 #[post("/rbac/roles")]
@@ -76,19 +73,17 @@ pub async fn create_role(
 /// List grants: your own (`user_id` = you) freely, others' with `role:read` in the scope.
 #[utoipa::path(
     tag = "rbac",
-    security(("bearer" = []), ("api_key" = [])),
+    security(("api_key" = ["role:read"])),
     params(ListAssignmentsQuery),
     responses(
         (status = 200, body = Vec<AssignmentResponse>),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/rbac/assignments")]
 pub async fn list_assignments(
     state: web::Data<AppState>,
     user: AuthUser,
-    query: web::Query<ListAssignmentsQuery>,
+    query: Query<ListAssignmentsQuery>,
 ) -> ApiResult<web::Json<Vec<AssignmentResponse>>> {
     Ok(web::Json(
         service::list_assignments(&state, &user, query.into_inner()).await?,
@@ -100,14 +95,13 @@ pub async fn list_assignments(
 /// `super_admin`, needs `role:assign` globally (`escalation_refused`).
 #[utoipa::path(
     tag = "rbac",
-    security(("bearer" = []), ("api_key" = [])),
+    security(("api_key" = ["role:assign"])),
     request_body = CreateAssignmentRequest,
     responses(
         (status = 201, body = AssignmentResponse),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "`forbidden`, `escalation_refused`", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "`assignment_exists`", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "`validation_failed`", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "`forbidden`, `escalation_refused`"),
+        (status = 409, description = "`assignment_exists`"),
+        (status = 422, description = "`validation_failed`"),
     )
 )]
 #[post("/rbac/assignments")]
@@ -124,13 +118,10 @@ pub async fn create_assignment(
 /// Revoke a grant (needs `role:assign` in its scope).
 #[utoipa::path(
     tag = "rbac",
-    security(("bearer" = []), ("api_key" = [])),
+    security(("api_key" = ["role:assign"])),
     params(("id" = Uuid, Path, description = "Assignment id")),
     responses(
         (status = 204, description = "Revoked"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[delete("/rbac/assignments/{id}")]
@@ -148,12 +139,10 @@ pub async fn delete_assignment(
 /// others' with `user:read` or `role:read` globally.
 #[utoipa::path(
     tag = "rbac",
-    security(("bearer" = []), ("api_key" = [])),
+    security(("api_key" = ["role:read"])),
     params(("id" = Uuid, Path, description = "User id")),
     responses(
         (status = 200, body = UserPermissionsResponse),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/users/{id}/permissions")]

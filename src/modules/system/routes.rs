@@ -4,7 +4,7 @@ use actix_web::{HttpResponse, get, web};
 
 use super::dto::{LiveResponse, ReadyResponse, SystemInfoResponse};
 use super::service;
-use crate::http::{ApiResult, Problem};
+use crate::http::ApiResult;
 use crate::state::AppState;
 use kernel::{AppError, ErrorCode};
 
@@ -26,8 +26,7 @@ pub async fn health_live(state: web::Data<AppState>) -> web::Json<LiveResponse> 
     tag = "system",
     responses(
         (status = 200, description = "Ready to serve", body = ReadyResponse),
-        (status = 503, description = "Database unreachable (`database_unavailable`) or migrations pending (`migrations_pending`)",
-            body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Database unreachable (`database_unavailable`) or migrations pending (`migrations_pending`)"),
     )
 )]
 #[get("/health/ready")]
@@ -66,7 +65,7 @@ pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
     tag = "system",
     responses(
         (status = 200, description = "Deployment information", body = SystemInfoResponse),
-        (status = 503, description = "Database unreachable", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Database unreachable"),
     )
 )]
 #[get("/system/info")]

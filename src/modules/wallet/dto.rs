@@ -1,6 +1,9 @@
 //! Request and response types of the wallet routes. Amounts are decimal strings.
 
 use chrono::{DateTime, NaiveDate, Utc};
+use kernel::money::Amount;
+use kernel::money::DecimalValue;
+use kernel::text::{Email, Line, Text};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -23,7 +26,7 @@ pub struct WalletResponse {
 #[serde(deny_unknown_fields)]
 pub struct CreateWalletRequest {
     #[schema(example = "ZAR")]
-    pub currency: String,
+    pub currency: Line<10>,
 }
 
 /// One movement of a wallet, newest first.
@@ -55,7 +58,7 @@ pub struct LedgerPage {
 pub struct LedgerQuery {
     /// 1 to 100, default 50.
     pub limit: Option<u32>,
-    pub cursor: Option<String>,
+    pub cursor: Option<Line<100>>,
 }
 
 /// Move money to another user's wallet in the same currency. Give `to_wallet_id` or
@@ -65,12 +68,12 @@ pub struct LedgerQuery {
 pub struct TransferRequest {
     pub from_wallet_id: Uuid,
     pub to_wallet_id: Option<Uuid>,
-    pub to_email: Option<String>,
+    pub to_email: Option<Email>,
     /// Decimal string, > 0, at most the currency's scale in places.
     #[schema(example = "5.00")]
-    pub amount: String,
+    pub amount: Amount,
     #[serde(default)]
-    pub description: String,
+    pub description: Text<500>,
 }
 
 /// A posted ledger transaction.
@@ -79,15 +82,15 @@ pub struct TransactionResponse {
     pub id: Uuid,
     pub kind: String,
     pub currency: String,
-    #[schema(value_type = String)]
+    #[schema(value_type = DecimalValue)]
     pub amount: Decimal,
     /// Fee charged to the sender on top of `amount`.
-    #[schema(value_type = String)]
+    #[schema(value_type = DecimalValue)]
     pub fee: Decimal,
     pub from_wallet_id: Option<Uuid>,
     pub to_wallet_id: Option<Uuid>,
     /// The balance after the transaction of the sender (transfers) or the credited wallet (mint).
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<DecimalValue>)]
     pub balance_after: Option<Decimal>,
     pub description: String,
     pub created_at: DateTime<Utc>,
@@ -99,11 +102,11 @@ pub struct TransactionResponse {
 pub struct MintRequest {
     pub user_id: Uuid,
     #[schema(example = "AZR")]
-    pub currency: String,
+    pub currency: Line<10>,
     #[schema(example = "100.00000000")]
-    pub amount: String,
+    pub amount: Amount,
     #[serde(default)]
-    pub description: String,
+    pub description: Text<500>,
 }
 
 /// Lock AZR for a term of 30, 90 or 180 days.
@@ -111,7 +114,7 @@ pub struct MintRequest {
 #[serde(deny_unknown_fields)]
 pub struct CreateStakeRequest {
     #[schema(example = "50")]
-    pub amount: String,
+    pub amount: Amount,
     #[schema(example = 30)]
     pub term_days: i32,
 }

@@ -8,18 +8,17 @@ use super::dto::{
     ReconcileResponse, StakeResponse, TransactionResponse, TransferRequest, WalletResponse,
 };
 use super::service;
+use crate::http::ApiResult;
 use crate::http::auth::{AuthUser, ClientInfo};
-use crate::http::extract::Json;
-use crate::http::{ApiResult, Problem};
+use crate::http::extract::{Json, Query};
 use crate::state::AppState;
 
 /// Your wallets with their balances.
 #[utoipa::path(
     tag = "wallet",
-    security(("bearer" = []), ("api_key" = [])),
+    security(("api_key" = ["wallet:read"])),
     responses(
         (status = 200, body = Vec<WalletResponse>),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/wallets")]
@@ -33,13 +32,12 @@ pub async fn list_wallets(
 /// Open a wallet in a currency (one per currency).
 #[utoipa::path(
     tag = "wallet",
-    security(("bearer" = []), ("api_key" = [])),
+    security(("api_key" = ["wallet:open"])),
     request_body = CreateWalletRequest,
     responses(
         (status = 201, body = WalletResponse),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "`wallet_exists`", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "unknown currency", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`wallet_exists`"),
+        (status = 422, description = "unknown currency"),
     )
 )]
 #[post("/wallets")]
@@ -56,12 +54,10 @@ pub async fn open_wallet(
 /// One of your wallets.
 #[utoipa::path(
     tag = "wallet",
-    security(("bearer" = []), ("api_key" = [])),
+    security(("api_key" = ["wallet:read"])),
     params(("id" = Uuid, Path, description = "Wallet id")),
     responses(
         (status = 200, body = WalletResponse),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/wallets/{id}")]
@@ -78,13 +74,10 @@ pub async fn get_wallet(
 /// A wallet's ledger entries, newest first, with a keyset cursor.
 #[utoipa::path(
     tag = "wallet",
-    security(("bearer" = []), ("api_key" = [])),
+    security(("api_key" = ["wallet:read"])),
     params(("id" = Uuid, Path, description = "Wallet id"), LedgerQuery),
     responses(
         (status = 200, body = LedgerPage),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/wallets/{id}/transactions")]
@@ -92,7 +85,7 @@ pub async fn list_wallet_transactions(
     state: web::Data<AppState>,
     user: AuthUser,
     id: web::Path<Uuid>,
-    query: web::Query<LedgerQuery>,
+    query: Query<LedgerQuery>,
 ) -> ApiResult<web::Json<LedgerPage>> {
     Ok(web::Json(
         service::history(&state, &user, id.into_inner(), query.into_inner()).await?,
@@ -104,17 +97,16 @@ pub async fn list_wallet_transactions(
 /// moves nothing; the same key with another body is 409.
 #[utoipa::path(
     tag = "wallet",
-    security(("bearer" = []), ("api_key" = [])),
+    security(("api_key" = ["wallet:transfer"])),
     params(("Idempotency-Key" = String, Header, description = "Unique per intended transfer")),
     request_body = TransferRequest,
     responses(
         (status = 201, body = TransactionResponse),
-        (status = 400, description = "`idempotency_key_required`, `invalid_idempotency_key`", body = Problem, content_type = "application/problem+json"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "`email_not_verified`, `forbidden`", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "unknown or foreign wallet", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "`idempotency_key_reused`", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "`insufficient_funds`, `currency_mismatch`, `self_transfer`, `validation_failed`", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "`idempotency_key_required`, `invalid_idempotency_key`"),
+        (status = 403, description = "`email_not_verified`, `forbidden`"),
+        (status = 404, description = "unknown or foreign wallet"),
+        (status = 409, description = "`idempotency_key_reused`"),
+        (status = 422, description = "`insufficient_funds`, `currency_mismatch`, `self_transfer`, `validation_failed`"),
     )
 )]
 #[post("/wallet/transfers")]
@@ -133,10 +125,9 @@ pub async fn create_transfer(
 /// Your stakes.
 #[utoipa::path(
     tag = "wallet",
-    security(("bearer" = []), ("api_key" = [])),
+    security(("api_key" = ["wallet:read"])),
     responses(
         (status = 200, body = Vec<StakeResponse>),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/wallet/stakes")]
@@ -150,13 +141,11 @@ pub async fn list_stakes(
 /// Stake AZR for 30, 90 or 180 days; rewards accrue daily at the term's APR.
 #[utoipa::path(
     tag = "wallet",
-    security(("bearer" = []), ("api_key" = [])),
+    security(("api_key" = ["wallet:stake"])),
     request_body = CreateStakeRequest,
     responses(
         (status = 201, body = StakeResponse),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "`insufficient_funds`, `validation_failed`", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`insufficient_funds`, `validation_failed`"),
     )
 )]
 #[post("/wallet/stakes")]
@@ -174,14 +163,12 @@ pub async fn create_stake(
 /// is refused (`stake_not_matured`).
 #[utoipa::path(
     tag = "wallet",
-    security(("bearer" = []), ("api_key" = [])),
+    security(("api_key" = ["wallet:stake"])),
     params(("id" = Uuid, Path, description = "Stake id")),
     responses(
         (status = 200, body = StakeResponse),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "`already_unstaked`", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "`stake_not_matured`", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`already_unstaked`"),
+        (status = 422, description = "`stake_not_matured`"),
     )
 )]
 #[post("/wallet/stakes/{id}/unstake")]
@@ -199,13 +186,10 @@ pub async fn unstake(
 /// Credit a user from the treasury (permission `wallet:mint`).
 #[utoipa::path(
     tag = "wallet",
-    security(("bearer" = []), ("api_key" = [])),
+    security(("api_key" = ["wallet:mint"])),
     request_body = MintRequest,
     responses(
         (status = 201, body = TransactionResponse),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/wallet/mint")]
@@ -224,11 +208,9 @@ pub async fn mint(
 /// `wallet:audit`).
 #[utoipa::path(
     tag = "wallet",
-    security(("bearer" = []), ("api_key" = [])),
+    security(("api_key" = ["wallet:audit"])),
     responses(
         (status = 200, body = ReconcileResponse),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/wallet/reconcile")]
@@ -242,10 +224,9 @@ pub async fn reconcile(
 /// Per currency: supply, staked, 24 h volume and transaction count, today and by day.
 #[utoipa::path(
     tag = "wallet",
-    security(("bearer" = []), ("api_key" = [])),
+    security(("api_key" = ["wallet:read"])),
     responses(
         (status = 200, body = MetricsResponse),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/wallet/metrics")]

@@ -11,7 +11,7 @@ use super::dto::{
     MetricsResponse, MintRequest, ReconcileResponse, StakeResponse, TransactionResponse,
     TransferRequest, Violation, WalletResponse,
 };
-use super::ledger::{self, parse_amount};
+use super::ledger::{self};
 use crate::config::Settings;
 use crate::db;
 use crate::modules::audit::{self, AuditEvent};
@@ -375,7 +375,7 @@ pub async fn transfer(
     crate::authz::require(state, user, "wallet:transfer", Scope::Global).await?;
     let hash = idempotency::hash(&req);
     let from = own_wallet(&state.db, user, req.from_wallet_id).await?;
-    let amount = parse_amount(&req.amount, from.scale, "#/amount")?;
+    let amount = req.amount.positive_in_scale(from.scale, "#/amount")?;
     let to = match (&req.to_wallet_id, &req.to_email) {
         (Some(id), None) => {
             db::one(
@@ -488,7 +488,7 @@ pub async fn mint(
 ) -> AppResult<TransactionResponse> {
     crate::authz::require(state, user, "wallet:mint", Scope::Global).await?;
     let cur = currency(&state.db, &req.currency, "#/currency").await?;
-    let amount = parse_amount(&req.amount, cur.scale, "#/amount")?;
+    let amount = req.amount.positive_in_scale(cur.scale, "#/amount")?;
     let txn = state.db.begin().await?;
     crate::modules::identity::service::require_live_user(&txn, req.user_id, "#/user_id").await?;
     let to = ensure_wallet(&txn, req.user_id, &cur.code).await?;
@@ -761,7 +761,7 @@ pub async fn create_stake(
     let apr = apr_for(&state.settings, req.term_days).ok_or_else(|| {
         AppError::validation(vec![FieldError::new("#/term_days", "one of 30, 90, 180")])
     })?;
-    let amount = parse_amount(&req.amount, 8, "#/amount")?;
+    let amount = req.amount.positive_in_scale(8, "#/amount")?;
     let txn = state.db.begin().await?;
     let (row, posted_id) = open_stake(&txn, user.id, amount, req.term_days, apr).await?;
     let id: Uuid = row.try_get("", "id")?;
