@@ -1,5 +1,6 @@
 //! `organizations`: schools and companies.
 
+use kernel::enums::OrganizationKind;
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -9,7 +10,7 @@ pub struct Model {
     pub id: Uuid,
     pub name: String,
     pub slug: String,
-    pub kind: String,
+    pub kind: OrganizationKind,
     pub description: String,
     pub website: Option<String>,
     pub owner_id: Uuid,
@@ -19,6 +20,21 @@ pub struct Model {
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {}
+pub enum Relation {
+    #[sea_orm(
+        belongs_to = "super::users::Entity",
+        from = "Column::OwnerId",
+        to = "super::users::Column::Id"
+    )]
+    Owner,
+    #[sea_orm(has_many = "super::organization_members::Entity")]
+    Members,
+}
+
+impl Related<super::organization_members::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Members.def()
+    }
+}
 
 impl ActiveModelBehavior for ActiveModel {}

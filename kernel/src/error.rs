@@ -420,12 +420,26 @@ pub struct UniqueRule {
 }
 
 /// Unique constraints whose violation has a meaning of its own. Keep sorted by constraint.
-const UNIQUE_RULES: &[UniqueRule] = &[UniqueRule {
-    constraint: "users_email_key",
-    code: ErrorCode::EmailTaken,
-    pointer: Some("#/email"),
-    detail: "an account with this email exists",
-}];
+const UNIQUE_RULES: &[UniqueRule] = &[
+    UniqueRule {
+        constraint: "organization_members_organization_id_user_id_key",
+        code: ErrorCode::AlreadyMember,
+        pointer: Some("#/user_id"),
+        detail: "this user is already a member",
+    },
+    UniqueRule {
+        constraint: "organizations_slug_key",
+        code: ErrorCode::SlugTaken,
+        pointer: Some("#/slug"),
+        detail: "the slug is taken",
+    },
+    UniqueRule {
+        constraint: "users_email_key",
+        code: ErrorCode::EmailTaken,
+        pointer: Some("#/email"),
+        detail: "an account with this email exists",
+    },
+];
 
 /// The SQLSTATE of a database error, if the server sent one.
 fn sqlstate(e: &DbErr) -> Option<(String, Option<String>, String)> {

@@ -12,6 +12,7 @@
 pub mod actor;
 pub mod crypto;
 pub mod db;
+pub mod enums;
 pub mod error;
 pub mod event;
 pub mod idempotency;
@@ -19,6 +20,7 @@ pub mod money;
 pub mod pagination;
 pub mod rate_limit;
 pub mod scope;
+pub mod slug;
 pub mod text;
 
 pub use actor::{Actor, ApiKeyLimit, RequestMeta};

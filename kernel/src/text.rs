@@ -21,7 +21,7 @@ pub const RULE: &str = "rule: ";
 pub const EMAIL_MAX: usize = 254;
 
 macro_rules! bounded {
-    ($(#[$doc:meta])* $name:ident, $allow_breaks:expr) => {
+    ($(#[$doc:meta])* $name:ident, $allow_breaks:expr, $pattern:literal) => {
         $(#[$doc])*
         #[derive(Clone, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
         #[serde(transparent)]
@@ -140,24 +140,33 @@ macro_rules! bounded {
                 ObjectBuilder::new()
                     .schema_type(Type::String)
                     .max_length(Some(MAX))
+                    .pattern(Some($pattern))
                     .into()
             }
         }
 
-        impl<const MAX: usize> utoipa::ToSchema for $name<MAX> {}
+        impl<const MAX: usize> utoipa::ToSchema for $name<MAX> {
+            // One component per bound (`Line200`, `Text5000`): a shared name would give every
+            // bound the schema of whichever registered first.
+            fn name() -> std::borrow::Cow<'static, str> {
+                std::borrow::Cow::Owned(format!("{}{MAX}", stringify!($name)))
+            }
+        }
     };
 }
 
 bounded!(
     /// One line of at most `MAX` characters, without control characters.
     Line,
-    false
+    false,
+    "^[^\\u0000-\\u001F\\u007F-\\u009F]*$"
 );
 bounded!(
     /// Free text of at most `MAX` characters; line breaks and tabs allowed, other control
     /// characters refused.
     Text,
-    true
+    true,
+    "^[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u007F-\\u009F]*$"
 );
 
 fn check(s: &str, max: usize, allow_breaks: bool) -> Result<(), String> {
@@ -174,6 +183,27 @@ fn check(s: &str, max: usize, allow_breaks: bool) -> Result<(), String> {
             c as u32
         )),
         None => Ok(()),
+    }
+}
+
+/// An absolute `http` or `https` URL with a host.
+pub fn is_http_url(s: &str) -> bool {
+    url::Url::parse(s).is_ok_and(|u| matches!(u.scheme(), "https" | "http") && u.host().is_some())
+}
+
+/// Pushes an error at `pointer` unless `value`, trimmed, has 1 to `max` characters.
+pub fn check_name(
+    pointer: &str,
+    value: &str,
+    max: usize,
+    errors: &mut Vec<crate::error::FieldError>,
+) {
+    let n = value.trim().chars().count();
+    if n == 0 || n > max {
+        errors.push(crate::error::FieldError::new(
+            pointer,
+            format!("must be 1 to {max} characters"),
+        ));
     }
 }
 

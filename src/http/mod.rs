@@ -10,7 +10,6 @@ pub mod extract;
 pub mod idempotency;
 pub mod middleware;
 pub mod request_id;
-pub mod validate;
 
 pub use error::{ApiError, ApiResult, PROBLEM_JSON, Problem};
 

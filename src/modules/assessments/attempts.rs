@@ -682,7 +682,7 @@ pub async fn submissions(
             "only the course's graders see submissions",
         ));
     }
-    let all = match q.status.as_deref() {
+    let all = match q.status.map(|v| v.as_str()) {
         None | Some("needs_grading") => false,
         Some("all") => true,
         Some(_) => {

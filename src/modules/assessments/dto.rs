@@ -3,6 +3,10 @@
 //! assessment shows correct answers.
 
 use chrono::{DateTime, Utc};
+use kernel::enums::Choice;
+use kernel::enums::{
+    AssessmentKind, GradebookFormat, GradingPolicy, QuestionKind, SubmissionFilter,
+};
 use kernel::money::DecimalValue;
 use kernel::text::{Line, Text};
 use rust_decimal::Decimal;
@@ -18,7 +22,8 @@ pub struct CreateAssessmentRequest {
     #[schema(example = "Ownership quiz")]
     pub title: Line<200>,
     /// `quiz` (default), `assignment`, `project` or `final_exam`.
-    pub kind: Option<Line<32>>,
+    #[schema(value_type = Option<AssessmentKind>)]
+    pub kind: Option<Choice<AssessmentKind>>,
     /// The lesson it belongs to; passing it completes that lesson.
     pub lesson_id: Option<Uuid>,
     #[serde(default)]
@@ -27,8 +32,10 @@ pub struct CreateAssessmentRequest {
     #[schema(value_type = Option<DecimalValue>, example = "70")]
     pub pass_score: Option<Decimal>,
     /// Seconds from the start of an attempt; none = untimed.
+    #[schema(minimum = 1, maximum = 604800)]
     pub time_limit_seconds: Option<i32>,
     /// None = unlimited.
+    #[schema(minimum = 1, maximum = 100)]
     pub max_attempts: Option<i32>,
     pub available_from: Option<DateTime<Utc>>,
     pub available_until: Option<DateTime<Utc>>,
@@ -42,7 +49,8 @@ pub struct CreateAssessmentRequest {
     #[schema(value_type = Option<DecimalValue>, example = "2")]
     pub weight: Option<Decimal>,
     /// `best` (default) or `last` attempt counts in the gradebook.
-    pub grading_policy: Option<Line<32>>,
+    #[schema(value_type = Option<GradingPolicy>)]
+    pub grading_policy: Option<Choice<GradingPolicy>>,
     /// The course completes only once this is passed (a final exam). Default: true for
     /// `final_exam`, false otherwise.
     pub required_for_completion: Option<bool>,
@@ -60,10 +68,10 @@ pub struct UpdateAssessmentRequest {
     #[schema(value_type = Option<DecimalValue>)]
     pub pass_score: Option<Decimal>,
     #[serde(default, deserialize_with = "crate::http::extract::double_option")]
-    #[schema(value_type = Option<i32>)]
+    #[schema(value_type = Option<i32>, minimum = 1, maximum = 604800)]
     pub time_limit_seconds: Option<Option<i32>>,
     #[serde(default, deserialize_with = "crate::http::extract::double_option")]
-    #[schema(value_type = Option<i32>)]
+    #[schema(value_type = Option<i32>, minimum = 1, maximum = 100)]
     pub max_attempts: Option<Option<i32>>,
     #[serde(default, deserialize_with = "crate::http::extract::double_option")]
     #[schema(value_type = Option<DateTime<Utc>>)]
@@ -76,7 +84,8 @@ pub struct UpdateAssessmentRequest {
     pub show_correct_answers: Option<bool>,
     #[schema(value_type = Option<DecimalValue>)]
     pub weight: Option<Decimal>,
-    pub grading_policy: Option<Line<32>>,
+    #[schema(value_type = Option<GradingPolicy>)]
+    pub grading_policy: Option<Choice<GradingPolicy>>,
     pub required_for_completion: Option<bool>,
     /// AZR on the first pass; `null` returns to the platform default.
     #[serde(default, deserialize_with = "crate::http::extract::double_option")]
@@ -129,7 +138,8 @@ pub struct AssessmentResponse {
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct QuestionRequest {
-    pub kind: Line<32>,
+    #[schema(value_type = QuestionKind)]
+    pub kind: Choice<QuestionKind>,
     #[schema(example = "Which keyword moves a value into a closure?")]
     pub prompt: Text<5000>,
     /// Greater than 0 (default 1).
@@ -326,7 +336,7 @@ pub struct SubmissionResponse {
 #[into_params(parameter_in = Query)]
 pub struct SubmissionsQuery {
     /// `needs_grading` (default) or `all`.
-    pub status: Option<Line<32>>,
+    pub status: Option<SubmissionFilter>,
 }
 
 /// A column of the gradebook.
@@ -382,7 +392,7 @@ pub struct GradebookResponse {
 #[into_params(parameter_in = Query)]
 pub struct GradebookQuery {
     /// `json` (default) or `csv`.
-    pub format: Option<Line<32>>,
+    pub format: Option<GradebookFormat>,
 }
 
 /// One of your grades.

@@ -315,7 +315,7 @@ pub async fn course_gradebook(
     query: Query<GradebookQuery>,
 ) -> ApiResult<HttpResponse> {
     let book = gradebook::gradebook(&state, &user, id.into_inner()).await?;
-    match query.format.as_deref() {
+    match query.format.map(|v| v.as_str()) {
         None | Some("json") => Ok(HttpResponse::Ok().json(book)),
         Some("csv") => Ok(HttpResponse::Ok()
             .content_type("text/csv; charset=utf-8")

@@ -18,6 +18,7 @@
 //! quiz's lesson completed through `learning::complete_lesson_for`. All in one transaction; a
 //! second run finds the demo quizzes and creates nothing.
 
+use kernel::enums::QuestionKind;
 use rust_decimal::Decimal;
 use sea_orm::{DatabaseTransaction, TransactionTrait};
 use serde_json::{Value, json};
@@ -557,9 +558,14 @@ fn text<T: std::str::FromStr + Default>(s: &str) -> T {
     s.parse().unwrap_or_default()
 }
 
+/// A demo question's kind (the demo kinds are all valid).
+fn kind(s: &str) -> QuestionKind {
+    s.parse().unwrap_or(QuestionKind::Essay)
+}
+
 fn request(q: &Q) -> QuestionRequest {
     QuestionRequest {
-        kind: text(q.kind),
+        kind: kind(q.kind).into(),
         prompt: text(q.prompt),
         points: Some(Decimal::from(q.points)),
         options: q.options.iter().map(|o| text(o)).collect(),

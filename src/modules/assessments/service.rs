@@ -12,11 +12,11 @@ use super::dto::{
 };
 use super::keys;
 use crate::db;
-use crate::http::validate::check_name;
 use crate::modules::audit::{self, AuditEvent};
 use crate::modules::lms::catalog::{self, CourseRow, course_for, lock_course, visible_course};
 use crate::positions::Siblings;
 use crate::state::AppState;
+use kernel::text::check_name;
 use kernel::{Actor, RequestMeta};
 use kernel::{AppError, AppResult, ErrorCode, FieldError};
 

@@ -52,6 +52,7 @@ pub struct ListAuditLogsQuery {
     /// Records before this time.
     pub to: Option<DateTime<Utc>>,
     /// 1 to 200, default 50.
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u32>,
     pub cursor: Option<Line<100>>,
 }

@@ -21,7 +21,7 @@ pub async fn list_users(
 ) -> AppResult<Page<UserResponse>> {
     crate::authz::require(state, user, "user:read", Scope::Global).await?;
     let paging = Paging::new(q.page, q.per_page)?;
-    let status = q.status.as_deref();
+    let status = q.status.map(|v| v.as_str());
     if status.is_some_and(|s| !matches!(s, "active" | "suspended" | "deleted")) {
         return Err(AppError::validation(vec![FieldError::new(
             "status",
@@ -133,13 +133,13 @@ pub async fn update_status(
     if res.rows_affected() == 0 {
         return Err(AppError::not_found("user"));
     }
-    let revoked = if req.status == "active" {
+    let revoked = if req.status.as_str() == "active" {
         0
     } else {
         revoke_all_sessions(
             &txn,
             id,
-            if req.status == "suspended" {
+            if req.status.as_str() == "suspended" {
                 "suspended"
             } else {
                 "deleted"

@@ -1,6 +1,8 @@
 //! Request and response types of the identity routes.
 
 use chrono::{DateTime, Utc};
+use kernel::enums::AccountStatus;
+use kernel::enums::Choice;
 use kernel::text::{Email, Line, Text};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -140,9 +142,13 @@ pub struct UpdateProfileRequest {
     #[serde(default, deserialize_with = "crate::http::extract::double_option")]
     #[schema(value_type = Option<Line<2048>>)]
     pub avatar_url: Option<Option<Line<2048>>>,
-    #[schema(example = "en-ZA")]
+    /// A language tag: letters and digits in parts joined by `-`.
+    #[schema(value_type = Option<String>, example = "en-ZA", min_length = 2, max_length = 35,
+        pattern = "^[A-Za-z0-9]+(-[A-Za-z0-9]+)*$")]
     pub locale: Option<Line<35>>,
-    #[schema(example = "Africa/Johannesburg")]
+    /// An IANA time zone (`Area/City`) or `UTC`.
+    #[schema(value_type = Option<String>, example = "Africa/Johannesburg", max_length = 64,
+        pattern = "^(UTC|[A-Za-z0-9_+-]+(/[A-Za-z0-9_+-]+)+)$")]
     pub time_zone: Option<Line<64>>,
 }
 
@@ -230,10 +236,12 @@ pub struct ListUsersQuery {
     /// Matches email or display name.
     pub q: Option<Line<200>>,
     /// `active`, `suspended` or `deleted`.
-    pub status: Option<Line<32>>,
+    pub status: Option<AccountStatus>,
     /// From 1.
+    #[param(minimum = 1, maximum = 1_000_000)]
     pub page: Option<u64>,
     /// 1 to 100, default 20.
+    #[param(minimum = 1, maximum = 100)]
     pub per_page: Option<u64>,
 }
 
@@ -241,8 +249,8 @@ pub struct ListUsersQuery {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateUserStatusRequest {
-    #[schema(example = "suspended")]
-    pub status: Line<32>,
+    #[schema(value_type = AccountStatus, example = "suspended")]
+    pub status: Choice<AccountStatus>,
     /// Why, for the audit trail.
     pub reason: Option<Text<1000>>,
 }

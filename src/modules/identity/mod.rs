@@ -20,6 +20,7 @@ pub mod service;
 pub mod tokens;
 
 pub use authn::authenticate;
+pub use service::require_live_user;
 
 use utoipa_actix_web::service_config::ServiceConfig;
 

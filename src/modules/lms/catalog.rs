@@ -15,13 +15,13 @@ use super::dto::{
     UpdateCategoryRequest, UpdateCourseRequest,
 };
 use crate::db;
-use crate::http::validate::check_name;
 use crate::modules::audit::{self, AuditEvent};
-use crate::modules::orgs::service::{SLUG_RULE, slug_taken, slugify, valid_slug};
 use crate::modules::rbac::{self, Scope};
 use crate::modules::wallet;
 use crate::state::AppState;
 use kernel::pagination::{Page, Paging};
+use kernel::slug::{SLUG_RULE, slug_taken, slugify, valid_slug};
+use kernel::text::check_name;
 use kernel::{Actor, RequestMeta};
 use kernel::{AppError, AppResult, ErrorCode, FieldError};
 
@@ -533,7 +533,11 @@ pub async fn list_courses(
     } else {
         "newest"
     };
-    let sort = q.sort.as_deref().unwrap_or(default_sort).to_owned();
+    let sort = q
+        .sort
+        .map(|v| v.as_str())
+        .unwrap_or(default_sort)
+        .to_owned();
     if !matches!(
         sort.as_str(),
         "relevance" | "newest" | "rating" | "popularity" | "title"
@@ -599,7 +603,7 @@ pub async fn teaching(
     let total: i64 = db::one(
         &state.db,
         format!("SELECT count(*) AS n FROM courses c WHERE {filter}"),
-        [user.id.into(), q.status.clone().into()],
+        [user.id.into(), q.status.into()],
     )
     .await?
     .map(|r| r.try_get("", "n"))
@@ -763,7 +767,7 @@ async fn check_course_fields(
         ));
     }
     if let Some(url) = cover
-        && !crate::http::validate::is_http_url(url)
+        && !kernel::text::is_http_url(url)
     {
         errors.push(FieldError::new(
             "#/cover_image_url",
@@ -914,8 +918,7 @@ pub async fn create_course(
     client: &RequestMeta,
     req: CreateCourseRequest,
 ) -> AppResult<CourseDetail> {
-    let scope =
-        crate::modules::orgs::service::publishing_scope(state, user, req.organization_id).await?;
+    let scope = crate::modules::orgs::publishing_scope(state, user, req.organization_id).await?;
     crate::authz::require(state, user, "course:create", scope).await?;
     let fields = check_course_fields(
         &state.db,

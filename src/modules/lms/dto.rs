@@ -1,6 +1,11 @@
 //! Request and response types of the LMS routes. Prices are decimal strings.
 
 use chrono::{DateTime, NaiveDate, Utc};
+use kernel::enums::Choice;
+use kernel::enums::{
+    CoInstructorRole, CourseLevel, CourseSort, CourseStatus, EnrollmentStatus, LessonKind,
+    PriceFilter, ProgressUpdate,
+};
 use kernel::money::Amount;
 use kernel::money::DecimalValue;
 use kernel::text::{Line, Text};
@@ -192,7 +197,8 @@ pub struct CreateCourseRequest {
     #[serde(default)]
     pub description: Text<20000>,
     /// Default `beginner`.
-    pub level: Option<Line<32>>,
+    #[schema(value_type = Option<CourseLevel>)]
+    pub level: Option<Choice<CourseLevel>>,
     /// Default `en`.
     pub language: Option<Line<35>>,
     /// Courses of an organization need `course:create` there.
@@ -219,7 +225,8 @@ pub struct UpdateCourseRequest {
     pub slug: Option<Line<60>>,
     pub summary: Option<Text<500>>,
     pub description: Option<Text<20000>>,
-    pub level: Option<Line<32>>,
+    #[schema(value_type = Option<CourseLevel>)]
+    pub level: Option<Choice<CourseLevel>>,
     pub language: Option<Line<35>>,
     #[serde(default, deserialize_with = "crate::http::extract::double_option")]
     #[schema(value_type = Option<Line<2048>>)]
@@ -243,16 +250,18 @@ pub struct ListCoursesQuery {
     pub q: Option<Line<200>>,
     /// Category id; courses in its descendants match too.
     pub category: Option<Uuid>,
-    pub level: Option<Line<32>>,
+    pub level: Option<CourseLevel>,
     pub tag: Option<Line<50>>,
     pub language: Option<Line<35>>,
     /// `free` or `paid`.
-    pub price: Option<Line<32>>,
+    pub price: Option<PriceFilter>,
     pub organization_id: Option<Uuid>,
     pub instructor_id: Option<Uuid>,
     /// `relevance` (default with `q`), `newest` (default), `rating`, `popularity`, `title`.
-    pub sort: Option<Line<32>>,
+    pub sort: Option<CourseSort>,
+    #[param(minimum = 1, maximum = 1_000_000)]
     pub page: Option<u64>,
+    #[param(minimum = 1, maximum = 100)]
     pub per_page: Option<u64>,
 }
 
@@ -261,8 +270,10 @@ pub struct ListCoursesQuery {
 #[into_params(parameter_in = Query)]
 pub struct TeachingQuery {
     /// Only courses in this status.
-    pub status: Option<Line<32>>,
+    pub status: Option<CourseStatus>,
+    #[param(minimum = 1, maximum = 1_000_000)]
     pub page: Option<u64>,
+    #[param(minimum = 1, maximum = 100)]
     pub per_page: Option<u64>,
 }
 
@@ -272,7 +283,8 @@ pub struct TeachingQuery {
 pub struct AddInstructorRequest {
     pub user_id: Uuid,
     /// `instructor` (default) or `assistant`.
-    pub role: Option<Line<32>>,
+    #[schema(value_type = Option<CoInstructorRole>)]
+    pub role: Option<Choice<CoInstructorRole>>,
 }
 
 /// Require another course to be completed first.
@@ -317,7 +329,8 @@ pub struct CreateLessonRequest {
     #[schema(example = "Ownership and borrowing")]
     pub title: Line<200>,
     /// `text`, `video`, `audio`, `interactive`, `quiz` or `assignment`.
-    pub kind: Line<32>,
+    #[schema(value_type = LessonKind)]
+    pub kind: Choice<LessonKind>,
     #[serde(default)]
     pub content: Text<100000>,
     pub media_url: Option<Line<2048>>,
@@ -335,7 +348,8 @@ pub struct CreateLessonRequest {
 #[serde(deny_unknown_fields)]
 pub struct UpdateLessonRequest {
     pub title: Option<Line<200>>,
-    pub kind: Option<Line<32>>,
+    #[schema(value_type = Option<LessonKind>)]
+    pub kind: Option<Choice<LessonKind>>,
     pub content: Option<Text<100000>>,
     #[serde(default, deserialize_with = "crate::http::extract::double_option")]
     #[schema(value_type = Option<Line<2048>>)]
@@ -395,8 +409,10 @@ pub struct EnrollmentResponse {
 #[into_params(parameter_in = Query)]
 pub struct MyEnrollmentsQuery {
     /// `active`, `completed` or `dropped`.
-    pub status: Option<Line<32>>,
+    pub status: Option<EnrollmentStatus>,
+    #[param(minimum = 1, maximum = 1_000_000)]
     pub page: Option<u64>,
+    #[param(minimum = 1, maximum = 100)]
     pub per_page: Option<u64>,
 }
 
@@ -406,12 +422,15 @@ pub struct MyEnrollmentsQuery {
 #[serde(deny_unknown_fields)]
 pub struct ProgressRequest {
     /// `started` or `completed`.
-    pub status: Line<32>,
+    #[schema(value_type = ProgressUpdate)]
+    pub status: Choice<ProgressUpdate>,
     /// Total seconds spent on the lesson so far.
     #[serde(default)]
+    #[schema(minimum = 0)]
     pub time_spent_seconds: i32,
     /// Where the learner is in the media now (seconds), to resume from.
     #[serde(default)]
+    #[schema(minimum = 0)]
     pub last_position_seconds: i32,
 }
 
@@ -473,6 +492,7 @@ pub struct BookmarkResponse {
 #[serde(deny_unknown_fields)]
 pub struct ReviewRequest {
     /// 1 to 5.
+    #[schema(minimum = 1, maximum = 5)]
     pub rating: i32,
     #[serde(default)]
     pub body: Text<5000>,
@@ -504,7 +524,9 @@ pub struct ReviewResponse {
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ReviewsQuery {
+    #[param(minimum = 1, maximum = 1_000_000)]
     pub page: Option<u64>,
+    #[param(minimum = 1, maximum = 100)]
     pub per_page: Option<u64>,
 }
 
@@ -567,6 +589,7 @@ pub struct CourseAnalytics {
 #[into_params(parameter_in = Query)]
 pub struct AnalyticsQuery {
     /// Days of enrollments over time (1 to 365, default 30).
+    #[param(minimum = 1, maximum = 365)]
     pub days: Option<i64>,
 }
 
@@ -625,7 +648,9 @@ pub struct PathResponse {
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct PathsQuery {
+    #[param(minimum = 1, maximum = 1_000_000)]
     pub page: Option<u64>,
+    #[param(minimum = 1, maximum = 100)]
     pub per_page: Option<u64>,
 }
 

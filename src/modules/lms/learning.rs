@@ -319,7 +319,7 @@ pub async fn my_enrollments(
     let total: i64 = db::one(
         &state.db,
         format!("SELECT count(*) AS n FROM enrollments e WHERE {filter}"),
-        [user.id.into(), q.status.clone().into()],
+        [user.id.into(), q.status.into()],
     )
     .await?
     .map(|r| r.try_get("", "n"))
@@ -616,7 +616,7 @@ pub async fn record_progress(
     .ok_or_else(|| AppError::not_found("lesson"))?;
     let enrollment_id = lock_live_enrollment(&txn, user.id, lesson.course_id).await?;
     // A lesson with an assessment is completed by passing it, not by saying so.
-    if req.status == "completed"
+    if req.status.as_str() == "completed"
         && db::one(
             &txn,
             "SELECT 1 AS one FROM assessments WHERE lesson_id = $1 LIMIT 1",
@@ -634,7 +634,7 @@ pub async fn record_progress(
         &txn,
         enrollment_id,
         lesson_id,
-        &req.status,
+        req.status.as_str(),
         req.time_spent_seconds,
         req.last_position_seconds,
     )

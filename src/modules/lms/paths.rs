@@ -13,12 +13,12 @@ use super::catalog::{course_row, two_places};
 use super::dto::{CreatePathRequest, PathCourse, PathEnrollResponse, PathResponse, PathsQuery};
 use super::learning::enroll_in;
 use crate::db;
-use crate::http::validate::check_name;
 use crate::modules::audit::{self, AuditEvent};
-use crate::modules::orgs::service::{SLUG_RULE, slug_taken, slugify, valid_slug};
 use crate::modules::rbac::Scope;
 use crate::state::AppState;
 use kernel::pagination::{Page, Paging};
+use kernel::slug::{SLUG_RULE, slug_taken, slugify, valid_slug};
+use kernel::text::check_name;
 use kernel::{Actor, RequestMeta};
 use kernel::{AppError, AppResult, ErrorCode, FieldError};
 
@@ -148,8 +148,7 @@ pub async fn create_path(
     client: &RequestMeta,
     req: CreatePathRequest,
 ) -> AppResult<PathResponse> {
-    let scope =
-        crate::modules::orgs::service::publishing_scope(state, user, req.organization_id).await?;
+    let scope = crate::modules::orgs::publishing_scope(state, user, req.organization_id).await?;
     crate::authz::require(state, user, "course:create", scope).await?;
     let mut errors = Vec::new();
     check_name("#/title", &req.title, 200, &mut errors);

@@ -14,10 +14,10 @@ use super::dto::{
 };
 use super::learning;
 use crate::db;
-use crate::http::validate::check_name;
 use crate::modules::audit::{self, AuditEvent};
 use crate::positions::Siblings;
 use crate::state::AppState;
+use kernel::text::check_name;
 use kernel::{Actor, RequestMeta};
 use kernel::{AppError, AppResult, ErrorCode, FieldError};
 
@@ -322,7 +322,7 @@ fn check_lesson(
         ));
     }
     if let Some(url) = media_url
-        && !crate::http::validate::is_http_url(url)
+        && !kernel::text::is_http_url(url)
     {
         errors.push(FieldError::new("#/media_url", "must be an http(s) URL"));
     }
@@ -357,7 +357,7 @@ pub async fn create_lesson(
     let mut errors = Vec::new();
     check_lesson(
         Some(&req.title),
-        Some(&req.kind),
+        Some(req.kind.as_str()),
         Some(&req.content),
         req.media_url.as_deref(),
         Some(req.duration_minutes),
@@ -366,7 +366,7 @@ pub async fn create_lesson(
     if !errors.is_empty() {
         return Err(AppError::validation(errors));
     }
-    check_has_material(&req.kind, &req.content, req.media_url.as_deref())?;
+    check_has_material(req.kind.as_str(), &req.content, req.media_url.as_deref())?;
     let txn = state.db.begin().await?;
     lock_course(&txn, m.course_id).await?;
     module_row(&txn, module_id).await?;

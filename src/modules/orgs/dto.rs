@@ -1,21 +1,23 @@
 //! Request and response types of the organization routes.
 
 use chrono::{DateTime, Utc};
+use kernel::enums::Choice;
+use kernel::enums::OrganizationKind;
 use kernel::text::{Line, Text};
+use sea_orm::FromQueryResult;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 /// A school or company.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, ToSchema, FromQueryResult)]
 pub struct OrganizationResponse {
     pub id: Uuid,
     #[schema(example = "Azora Academy")]
     pub name: String,
     #[schema(example = "azora-academy")]
     pub slug: String,
-    /// `school`, `company` or `other`.
-    pub kind: String,
+    pub kind: OrganizationKind,
     pub description: String,
     pub website: Option<String>,
     pub owner_id: Uuid,
@@ -31,8 +33,9 @@ pub struct CreateOrganizationRequest {
     pub name: Line<200>,
     /// Lower-case words joined by `-`; derived from the name when absent.
     pub slug: Option<Line<60>>,
-    /// `school` (default), `company` or `other`.
-    pub kind: Option<Line<32>>,
+    /// `school` when absent.
+    #[schema(value_type = Option<OrganizationKind>)]
+    pub kind: Option<Choice<OrganizationKind>>,
     pub description: Option<Text<5000>>,
     /// An `https://` URL.
     pub website: Option<Line<2048>>,
@@ -43,7 +46,8 @@ pub struct CreateOrganizationRequest {
 #[serde(deny_unknown_fields)]
 pub struct UpdateOrganizationRequest {
     pub name: Option<Line<200>>,
-    pub kind: Option<Line<32>>,
+    #[schema(value_type = Option<OrganizationKind>)]
+    pub kind: Option<Choice<OrganizationKind>>,
     pub description: Option<Text<5000>>,
     #[serde(default, deserialize_with = "crate::http::extract::double_option")]
     #[schema(value_type = Option<Line<2048>>)]
@@ -56,8 +60,10 @@ pub struct UpdateOrganizationRequest {
 pub struct ListOrganizationsQuery {
     /// Matches the name.
     pub q: Option<Line<200>>,
-    pub kind: Option<Line<32>>,
+    pub kind: Option<OrganizationKind>,
+    #[param(minimum = 1, maximum = 1_000_000)]
     pub page: Option<u64>,
+    #[param(minimum = 1, maximum = 100)]
     pub per_page: Option<u64>,
 }
 

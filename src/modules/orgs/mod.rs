@@ -6,9 +6,11 @@
 //! cannot be removed; removing a member also ends their grants scoped to the organization.
 //! Organizations themselves are public.
 
-pub mod dto;
+mod dto;
 mod routes;
-pub mod service;
+mod service;
+
+pub use service::{find, is_member, publishing_scope};
 
 use utoipa_actix_web::service_config::ServiceConfig;
 

@@ -57,6 +57,7 @@ pub struct LedgerPage {
 #[into_params(parameter_in = Query)]
 pub struct LedgerQuery {
     /// 1 to 100, default 50.
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<u32>,
     pub cursor: Option<Line<100>>,
 }
@@ -115,7 +116,7 @@ pub struct MintRequest {
 pub struct CreateStakeRequest {
     #[schema(example = "50")]
     pub amount: Amount,
-    #[schema(example = 30)]
+    #[schema(value_type = StakeTermDays)]
     pub term_days: i32,
 }
 
@@ -181,3 +182,19 @@ pub struct MetricsResponse {
     /// Daily snapshots, newest first (up to 30 days).
     pub history: Vec<CurrencyMetrics>,
 }
+
+/// A staking term in days: 30, 90 or 180.
+pub struct StakeTermDays;
+
+impl utoipa::PartialSchema for StakeTermDays {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ObjectBuilder, Type};
+        ObjectBuilder::new()
+            .schema_type(Type::Integer)
+            .enum_values(Some([30, 90, 180]))
+            .examples([30])
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for StakeTermDays {}
