@@ -32,6 +32,7 @@ pub struct Settings {
     pub wallet: WalletSettings,
     pub lms: LmsSettings,
     pub assessments: AssessmentSettings,
+    pub audit: AuditSettings,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -119,6 +120,17 @@ pub struct AssessmentSettings {
     pub grace_seconds: i64,
     pub pass_reward: rust_decimal::Decimal,
     pub course_pass_score: rust_decimal::Decimal,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuditSettings {
+    /// Pause of the sealer between passes that found little to seal.
+    pub seal_interval_ms: u64,
+    /// How often the sealer signs a checkpoint of the chain's head (when it moved).
+    pub checkpoint_interval_secs: u64,
+    /// How often an instance that is not the sealer checks whether it should take over.
+    pub failover_poll_ms: u64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

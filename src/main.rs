@@ -30,10 +30,26 @@ enum Command {
     },
     /// Insert the demo data (idempotent).
     Seed,
+    /// Manage the platform's signing keys.
+    Keys {
+        #[command(subcommand)]
+        action: KeysAction,
+    },
     /// Print the OpenAPI document to stdout.
     Openapi,
     /// Print the effective settings (secrets redacted).
     Config,
+}
+
+#[derive(Subcommand)]
+enum KeysAction {
+    /// Retire the active signing key of a purpose and start a new one (the old one stays
+    /// published in the JWKS, so what it signed still verifies).
+    Rotate {
+        /// `audit` or `credentials`; all purposes when absent.
+        #[arg(long)]
+        purpose: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -105,24 +121,50 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
         }
         Command::Migrate { action } => migrate(action, settings).await,
         Command::Seed => {
-            let conn = db::connect(&settings.database).await?;
-            let metrics = azora::metrics::Metrics::new(settings.database.max_connections)?;
-            let state = azora::state::AppState::new(
-                conn.clone(),
-                settings,
-                metrics,
-                true,
-                azora::modules::hooks(),
-            )
-            .await?;
+            let state = offline_state(settings).await?;
             for (step, rows) in azora::seed::run_all(&state).await? {
                 println!("{step}: {rows} row(s) inserted");
             }
-            conn.close().await?;
+            state.db.close().await?;
+            Ok(())
+        }
+        Command::Keys {
+            action: KeysAction::Rotate { purpose },
+        } => {
+            use kernel::enums::KeyPurpose;
+            let purposes = match purpose {
+                Some(p) => vec![
+                    p.parse::<KeyPurpose>()
+                        .map_err(|e| anyhow::anyhow!("--purpose: {e}"))?,
+                ],
+                None => KeyPurpose::ALL.to_vec(),
+            };
+            let state = offline_state(settings).await?;
+            for purpose in purposes {
+                let txn = sea_orm::TransactionTrait::begin(&state.db).await?;
+                let key = azora::modules::keys::rotate_in(
+                    &state,
+                    &txn,
+                    None,
+                    &kernel::RequestMeta::system(),
+                    purpose,
+                )
+                .await?;
+                txn.commit().await?;
+                println!("{purpose}: now signing with {}", key.kid);
+            }
+            state.db.close().await?;
             Ok(())
         }
         Command::Openapi | Command::Config => Ok(()),
     }
+}
+
+/// The application state for a command that works on the database without serving.
+async fn offline_state(settings: Settings) -> anyhow::Result<azora::state::AppState> {
+    let conn = db::connect(&settings.database).await?;
+    let metrics = azora::metrics::Metrics::new(settings.database.max_connections)?;
+    azora::state::AppState::new(conn, settings, metrics, true, azora::modules::hooks()).await
 }
 
 async fn migrate(action: MigrateAction, settings: Settings) -> anyhow::Result<()> {

@@ -15,6 +15,7 @@ use sea_orm::DatabaseConnection;
 use crate::config::Settings;
 use crate::http::extract::RouteTable;
 use crate::metrics::Metrics;
+use crate::modules::audit::Sealer;
 use crate::modules::notifications::mail::MailWorker;
 use crate::modules::wallet::WalletJob;
 use crate::state::AppState;
@@ -30,6 +31,7 @@ pub struct Application {
     db: DatabaseConnection,
     mail: MailWorker,
     wallet_job: WalletJob,
+    sealer: Sealer,
 }
 
 impl Application {
@@ -82,6 +84,7 @@ impl Application {
             tracing::info!("empty development database: seeding demo data");
             crate::seed::run_all(&state).await?;
         }
+        let sealer = Sealer::spawn(state.clone());
         let parts = AppParts {
             state: Arc::new(state),
             routes: web::Data::new(RouteTable::from_openapi(&doc)),
@@ -108,6 +111,7 @@ impl Application {
             db,
             mail,
             wallet_job,
+            sealer,
         })
     }
 
@@ -126,6 +130,7 @@ impl Application {
         tracing::info!("server stopped; stopping workers and closing the database pool");
         self.mail.stop().await;
         self.wallet_job.stop().await;
+        self.sealer.stop().await;
         self.db.close().await.context("closing the pool")?;
         tracing::info!("shutdown complete");
         Ok(())

@@ -8,6 +8,7 @@ use std::time::Instant;
 
 use futures_util::future::BoxFuture;
 use kernel::crypto::{JwtKeys, PasswordHasher, SecretBox};
+use kernel::enums::KeyPurpose;
 use kernel::event::{DomainEvent, EventKind};
 use kernel::rate_limit::KeyedLimiter;
 use kernel::{Actor, AppResult, GrantSet, Scope};
@@ -35,6 +36,14 @@ pub type LoadGrants =
 /// `None` when it names nothing (lms for courses).
 pub type ResolveScope =
     for<'a> fn(&'a DatabaseConnection, Scope) -> BoxFuture<'a, AppResult<Option<Scope>>>;
+/// Signs `payload` as a compact JWS with the active key of a purpose (keys); the first value
+/// adds header members.
+pub type Sign = for<'a> fn(
+    &'a AppState,
+    KeyPurpose,
+    serde_json::Value,
+    &'a serde_json::Value,
+) -> BoxFuture<'a, AppResult<String>>;
 /// Reacts to a domain event inside the publishing transaction.
 pub type Subscriber = for<'a> fn(
     &'a AppState,
@@ -48,6 +57,7 @@ pub struct Hooks {
     pub authenticate: Authenticate,
     pub load_grants: LoadGrants,
     pub resolve_scope: ResolveScope,
+    pub sign: Sign,
     /// Who reacts to what, in order.
     pub subscribers: Vec<(EventKind, Subscriber)>,
 }

@@ -1,4 +1,6 @@
-//! `audit_logs`: the hash-chained, append-only audit trail.
+//! `audit_logs`: the append-only audit trail. Records are inserted with no chain position; the
+//! sealer fills `chain_pos`, `prev_hash`, `hash` and `sealed_at` once. (The inserting
+//! transaction's id, `xid`, is set by the database and read only by the sealer's SQL.)
 
 use sea_orm::entity::prelude::*;
 
@@ -7,6 +9,7 @@ use sea_orm::entity::prelude::*;
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: Uuid,
+    /// Insertion order (a sequence), the cursor of listings.
     pub seq: i64,
     pub occurred_at: DateTimeUtc,
     pub actor_id: Option<Uuid>,
@@ -19,11 +22,20 @@ pub struct Model {
     pub request_id: Option<String>,
     #[sea_orm(column_type = "JsonBinary")]
     pub details: Json,
-    pub prev_hash: Vec<u8>,
-    pub hash: Vec<u8>,
+    pub chain_pos: Option<i64>,
+    pub prev_hash: Option<Vec<u8>>,
+    pub hash: Option<Vec<u8>>,
+    pub sealed_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {}
+pub enum Relation {
+    #[sea_orm(
+        belongs_to = "super::users::Entity",
+        from = "Column::ActorId",
+        to = "super::users::Column::Id"
+    )]
+    Actor,
+}
 
 impl ActiveModelBehavior for ActiveModel {}

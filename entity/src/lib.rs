@@ -4,6 +4,7 @@
 pub mod api_keys;
 pub mod assessments;
 pub mod attempts;
+pub mod audit_checkpoints;
 pub mod audit_logs;
 pub mod categories;
 pub mod course_categories;
@@ -45,6 +46,7 @@ pub mod role_assignments;
 pub mod role_permissions;
 pub mod roles;
 pub mod sessions;
+pub mod signing_keys;
 pub mod stake_accruals;
 pub mod stakes;
 pub mod tags;

@@ -160,6 +160,120 @@ impl PasswordHasher {
     }
 }
 
+// ------------------------------------------------------------------ Ed25519 and JWS
+
+/// An Ed25519 signing key with its key id, signing compact JWS (`alg` EdDSA, RFC 8037).
+pub struct Ed25519Key {
+    pub kid: String,
+    signing: ed25519_dalek::SigningKey,
+}
+
+/// base64url without padding.
+pub fn b64url(bytes: &[u8]) -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+impl Ed25519Key {
+    /// A new random key.
+    pub fn generate(kid: String) -> Self {
+        let mut seed = [0_u8; 32];
+        rand::rng().fill_bytes(&mut seed);
+        Self {
+            kid,
+            signing: ed25519_dalek::SigningKey::from_bytes(&seed),
+        }
+    }
+
+    /// A key from its 32-byte seed.
+    pub fn from_seed(kid: String, seed: &[u8]) -> AppResult<Self> {
+        let seed: [u8; 32] = seed
+            .try_into()
+            .map_err(|_| AppError::internal(anyhow::anyhow!("an Ed25519 seed has 32 bytes")))?;
+        Ok(Self {
+            kid,
+            signing: ed25519_dalek::SigningKey::from_bytes(&seed),
+        })
+    }
+
+    pub fn seed(&self) -> [u8; 32] {
+        self.signing.to_bytes()
+    }
+
+    pub fn public_key(&self) -> [u8; 32] {
+        self.signing.verifying_key().to_bytes()
+    }
+
+    /// The raw signature of `message`.
+    pub fn sign(&self, message: &[u8]) -> [u8; 64] {
+        use ed25519_dalek::Signer;
+        self.signing.sign(message).to_bytes()
+    }
+
+    /// A compact JWS of `payload` with `header` members added to `alg` and `kid`.
+    pub fn sign_jws(
+        &self,
+        extra_header: serde_json::Value,
+        payload: &impl Serialize,
+    ) -> AppResult<String> {
+        let mut header = serde_json::json!({"alg": "EdDSA", "kid": self.kid});
+        if let (Some(h), serde_json::Value::Object(extra)) = (header.as_object_mut(), extra_header)
+        {
+            h.extend(extra);
+        }
+        let signing_input = format!(
+            "{}.{}",
+            b64url(serde_json::to_string(&header)?.as_bytes()),
+            b64url(serde_json::to_string(payload)?.as_bytes())
+        );
+        let signature = self.sign(signing_input.as_bytes());
+        Ok(format!("{signing_input}.{}", b64url(&signature)))
+    }
+}
+
+/// The public JWK of an Ed25519 key (`kty` OKP, `crv` Ed25519).
+pub fn ed25519_jwk(kid: &str, public_key: &[u8]) -> serde_json::Value {
+    serde_json::json!({
+        "kty": "OKP",
+        "crv": "Ed25519",
+        "x": b64url(public_key),
+        "kid": kid,
+        "alg": "EdDSA",
+        "use": "sig",
+    })
+}
+
+/// Whether `signature` over `message` verifies with the 32-byte `public_key`.
+pub fn ed25519_verify(public_key: &[u8], message: &[u8], signature: &[u8]) -> bool {
+    use ed25519_dalek::Verifier;
+    let (Ok(key), Ok(sig)) = (
+        <[u8; 32]>::try_from(public_key),
+        <[u8; 64]>::try_from(signature),
+    ) else {
+        return false;
+    };
+    ed25519_dalek::VerifyingKey::from_bytes(&key).is_ok_and(|k| {
+        k.verify(message, &ed25519_dalek::Signature::from_bytes(&sig))
+            .is_ok()
+    })
+}
+
+/// The parts of a compact JWS: `(header, payload, signing input, signature)`, or `None` when it
+/// is not one.
+pub fn jws_parts(jws: &str) -> Option<(serde_json::Value, Vec<u8>, String, Vec<u8>)> {
+    let mut parts = jws.split('.');
+    let (h, p, s) = (parts.next()?, parts.next()?, parts.next()?);
+    if parts.next().is_some() {
+        return None;
+    }
+    let decode = |x: &str| {
+        base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(x)
+            .ok()
+    };
+    let header = serde_json::from_slice(&decode(h)?).ok()?;
+    Some((header, decode(p)?, format!("{h}.{p}"), decode(s)?))
+}
+
 // ------------------------------------------------------------------ access tokens
 
 /// Signing and verification keys of access tokens (HS256, no leeway; `exp`, `sub`, `iat`
@@ -227,5 +341,34 @@ mod tests {
         );
         assert!(SecretBox::new("k2").open(&sealed).is_err());
         assert!(SecretBox::new("k1").open("v1:bm9wZQ").is_err());
+    }
+
+    #[test]
+    fn jws_signs_and_verifies() {
+        let key = super::Ed25519Key::generate("k1".into());
+        let jws = key
+            .sign_jws(
+                serde_json::json!({"typ": "JWT"}),
+                &serde_json::json!({"a": 1}),
+            )
+            .unwrap();
+        let (header, payload, input, sig) = super::jws_parts(&jws).unwrap();
+        assert_eq!(header["alg"], "EdDSA");
+        assert_eq!(header["kid"], "k1");
+        assert_eq!(payload, br#"{"a":1}"#);
+        assert!(super::ed25519_verify(
+            &key.public_key(),
+            input.as_bytes(),
+            &sig
+        ));
+        let mut forged = sig.clone();
+        forged[0] ^= 1;
+        assert!(!super::ed25519_verify(
+            &key.public_key(),
+            input.as_bytes(),
+            &forged
+        ));
+        let again = super::Ed25519Key::from_seed("k1".into(), &key.seed()).unwrap();
+        assert_eq!(again.public_key(), key.public_key());
     }
 }

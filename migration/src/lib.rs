@@ -13,6 +13,7 @@ mod m20261122_000004_wallet;
 mod m20261122_000005_lms;
 mod m20261122_000006_assessments;
 mod m20261130_000007_self_service_permissions;
+mod m20261130_000008_audit_sealer_and_keys;
 
 /// Every migration, in the order it applies.
 pub struct Migrator;
@@ -28,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000005_lms::Migration),
             Box::new(m20261122_000006_assessments::Migration),
             Box::new(m20261130_000007_self_service_permissions::Migration),
+            Box::new(m20261130_000008_audit_sealer_and_keys::Migration),
         ]
     }
 }

@@ -136,16 +136,16 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
             "the body holds a NUL character (\\u0000), which no field accepts",
         ));
     }
-    let mut de = serde_json::Deserializer::from_slice(bytes);
-    let value: T = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+    let mut json: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| {
+        AppError::new(
+            ErrorCode::MalformedJson,
+            format!("the body is not valid JSON: {e}"),
+        )
+    })?;
+    integral_floats_to_integers(&mut json);
+    serde_path_to_error::deserialize(json).map_err(|e| {
         let path = e.path().clone();
         let inner = e.into_inner();
-        if inner.is_syntax() || inner.is_eof() {
-            return AppError::new(
-                ErrorCode::MalformedJson,
-                format!("the body is not valid JSON: {inner}"),
-            );
-        }
         let message = strip_position(&inner.to_string()).replace(kernel::text::RULE, "");
         let mut pointer = pointer_of(&path);
         // serde names the missing or unknown field in the message, not in the path.
@@ -156,14 +156,25 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
             pointer = format!("{pointer}/{field}");
         }
         AppError::validation(vec![FieldError::new(pointer, message)])
-    })?;
-    de.end().map_err(|e| {
-        AppError::new(
-            ErrorCode::MalformedJson,
-            format!("the body is not valid JSON: {e}"),
-        )
-    })?;
-    Ok(value)
+    })
+}
+
+/// JSON does not tell `2.0` from `2`, and JSON Schema calls both integers: integral floats
+/// become integers so integer fields accept them (decimal fields are unaffected).
+fn integral_floats_to_integers(v: &mut serde_json::Value) {
+    match v {
+        serde_json::Value::Number(n) if n.is_f64() => {
+            if let Some(f) = n.as_f64()
+                && f.fract() == 0.0
+                && f.abs() < 9.0e15
+            {
+                *v = serde_json::Value::from(f as i64);
+            }
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(integral_floats_to_integers),
+        serde_json::Value::Object(map) => map.values_mut().for_each(integral_floats_to_integers),
+        _ => {}
+    }
 }
 
 /// Whether the JSON text holds a `\u0000` escape (one not itself escaped as `\\u0000`).

@@ -7,6 +7,7 @@
 pub mod assessments;
 pub mod audit;
 pub mod identity;
+pub mod keys;
 pub mod lms;
 pub mod notifications;
 pub mod orgs;
@@ -27,6 +28,7 @@ pub fn hooks() -> Hooks {
         authenticate: identity::authenticate,
         load_grants: rbac::load_grants,
         resolve_scope: lms::resolve_scope,
+        sign: keys::sign,
         subscribers: vec![
             (EventKind::UserRegistered, rbac::on_user_registered),
             (
@@ -40,6 +42,7 @@ pub fn hooks() -> Hooks {
 /// Mounts every module: system routes at the root, the rest under `/api/v1`.
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.configure(system::root_routes);
+    cfg.configure(keys::root_routes);
     cfg.service(
         scope("/api/v1")
             .configure(system::api_routes)
@@ -47,6 +50,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .configure(orgs::routes)
             .configure(rbac::routes)
             .configure(audit::routes)
+            .configure(keys::routes)
             .configure(wallet::routes)
             .configure(lms::routes)
             .configure(assessments::routes),

@@ -6,6 +6,7 @@ mod helpers;
 
 mod assessments;
 mod audit;
+mod audit_sealing;
 mod cli;
 mod entities;
 mod entrypoint;

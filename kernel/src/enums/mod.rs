@@ -184,6 +184,7 @@ where
 
 mod assessments;
 mod identity;
+mod keys;
 mod lms;
 mod orgs;
 
@@ -191,6 +192,7 @@ pub use assessments::{
     AssessmentKind, AttemptStatus, GradebookFormat, GradingPolicy, QuestionKind, SubmissionFilter,
 };
 pub use identity::AccountStatus;
+pub use keys::KeyPurpose;
 pub use lms::{
     CoInstructorRole, CourseLevel, CourseSort, CourseStatus, EnrollmentStatus, LessonKind,
     PriceFilter, ProgressUpdate,

@@ -10,7 +10,7 @@ use uuid::Uuid;
 #[derive(Debug, Serialize, ToSchema)]
 pub struct AuditLogResponse {
     pub id: Uuid,
-    /// Position in the chain, from 1.
+    /// Insertion order (the listing cursor); not the chain position.
     pub seq: i64,
     pub occurred_at: DateTime<Utc>,
     pub actor_id: Option<Uuid>,
@@ -26,8 +26,13 @@ pub struct AuditLogResponse {
     pub request_id: Option<String>,
     #[schema(value_type = Object)]
     pub details: serde_json::Value,
-    /// Hex SHA-256 of this record chained to the previous one.
-    pub hash: String,
+    /// Whether the sealer has linked it into the chain yet (it does so within moments).
+    pub sealed: bool,
+    /// Position in the chain, from 1, once sealed.
+    pub chain_pos: Option<i64>,
+    /// Hex SHA-256 of this record chained to the previous one, once sealed.
+    pub hash: Option<String>,
+    pub sealed_at: Option<DateTime<Utc>>,
 }
 
 /// A page of audit records, newest first.
@@ -54,15 +59,72 @@ pub struct ListAuditLogsQuery {
     /// 1 to 200, default 50.
     #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u32>,
+    /// The `next_cursor` of the previous page.
+    #[param(value_type = Option<String>, pattern = "^[0-9]{1,19}$", max_length = 19)]
     pub cursor: Option<Line<100>>,
+}
+
+/// Options of `GET /audit/verify`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct VerifyQuery {
+    /// Check only that the log grew since this checkpoint: from its position and head hash to
+    /// today's head.
+    pub from_checkpoint: Option<Uuid>,
 }
 
 /// The result of walking the chain.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct VerifyResponse {
     pub valid: bool,
-    /// Records verified before the first break (all of them when valid).
+    /// Sealed records verified before the first break (all of them when valid).
     pub checked: u64,
+    /// Chain position of the first broken link.
     pub first_broken_seq: Option<i64>,
     pub reason: Option<String>,
+    /// The first checkpoint whose head no longer matches the chain, or whose signature fails.
+    pub broken_checkpoint: Option<Uuid>,
+    pub checkpoints_checked: u64,
+    /// The chain's head now.
+    pub head_pos: i64,
+    /// Hex hash of the head (empty for an empty chain).
+    pub head_hash: String,
+    /// Records written but not yet sealed, and how long the oldest has waited.
+    pub unsealed: u64,
+    pub oldest_unsealed_secs: Option<f64>,
+    /// Where the walk started (`from_checkpoint`), 0 for the genesis.
+    pub from_pos: i64,
+}
+
+/// A signed statement of the chain's head.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CheckpointResponse {
+    pub id: Uuid,
+    pub chain_pos: i64,
+    /// Hex hash of the record at `chain_pos`.
+    pub head_hash: String,
+    pub created_at: DateTime<Utc>,
+    /// The signing key, in `/.well-known/jwks.json`.
+    pub kid: String,
+    /// Compact JWS (EdDSA) whose payload is `{"chain_pos", "head_hash", "created_at"}`.
+    pub signature: String,
+}
+
+/// A page of checkpoints, newest first.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CheckpointPage {
+    pub items: Vec<CheckpointResponse>,
+    pub next_cursor: Option<String>,
+}
+
+/// Paging of `GET /audit/checkpoints`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListCheckpointsQuery {
+    /// 1 to 200, default 50.
+    #[param(minimum = 1, maximum = 200)]
+    pub limit: Option<u32>,
+    /// The `next_cursor` of the previous page.
+    #[param(value_type = Option<String>, pattern = "^[0-9]{1,19}$", max_length = 19)]
+    pub cursor: Option<Line<100>>,
 }

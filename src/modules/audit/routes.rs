@@ -1,16 +1,20 @@
 //! Handlers of the audit routes.
 
 use actix_web::{get, web};
+use kernel::Scope;
 
-use super::dto::{AuditPage, ListAuditLogsQuery, VerifyResponse};
+use super::dto::{
+    AuditPage, CheckpointPage, ListAuditLogsQuery, ListCheckpointsQuery, VerifyQuery,
+    VerifyResponse,
+};
 use super::service;
 use crate::http::ApiResult;
 use crate::http::auth::AuthUser;
 use crate::http::extract::Query;
-use crate::modules::rbac::Scope;
 use crate::state::AppState;
 
 /// The audit trail, newest first, with filters and a keyset cursor (permission `audit:read`).
+/// Records not sealed into the chain yet are listed with `sealed: false`.
 #[utoipa::path(
     tag = "audit",
     security(("api_key" = ["audit:read"])),
@@ -32,10 +36,14 @@ pub async fn list_audit_logs(
     ))
 }
 
-/// Walk the hash chain and report the first broken link (permission `audit:read`).
+/// Walk the hash chain, check every signed checkpoint against it, and report the first broken
+/// link, the first checkpoint that no longer matches, and how many records wait to be sealed
+/// (permission `audit:read`). With `from_checkpoint`, prove the log only grew since that
+/// checkpoint: the walk starts at its position and head hash.
 #[utoipa::path(
     tag = "audit",
     security(("api_key" = ["audit:read"])),
+    params(VerifyQuery),
     responses(
         (status = 200, body = VerifyResponse),
     )
@@ -44,7 +52,32 @@ pub async fn list_audit_logs(
 pub async fn verify_audit_chain(
     state: web::Data<AppState>,
     user: AuthUser,
+    query: Query<VerifyQuery>,
 ) -> ApiResult<web::Json<VerifyResponse>> {
     crate::authz::require(&state, &user, "audit:read", Scope::Global).await?;
-    Ok(web::Json(service::verify(&state.db).await?))
+    Ok(web::Json(
+        service::verify(&state.db, query.from_checkpoint).await?,
+    ))
+}
+
+/// Signed checkpoints of the chain's head, newest first (permission `audit:read`). Keep one:
+/// `GET /audit/verify?from_checkpoint={id}` later proves the log only grew since.
+#[utoipa::path(
+    tag = "audit",
+    security(("api_key" = ["audit:read"])),
+    params(ListCheckpointsQuery),
+    responses(
+        (status = 200, body = CheckpointPage),
+    )
+)]
+#[get("/audit/checkpoints")]
+pub async fn list_audit_checkpoints(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    query: Query<ListCheckpointsQuery>,
+) -> ApiResult<web::Json<CheckpointPage>> {
+    crate::authz::require(&state, &user, "audit:read", Scope::Global).await?;
+    Ok(web::Json(
+        service::checkpoints(&state.db, query.into_inner()).await?,
+    ))
 }
