@@ -162,6 +162,15 @@ bounded!(
     "^[^\\u0000-\\u001F\\u007F-\\u009F]*$"
 );
 bounded!(
+    /// A name or title: one line of at most `MAX` characters with at least one visible
+    /// character. Parsing checks the length and control characters like [`Line`]; whether it
+    /// is blank is the service's rule (so one problem lists every bad field), and the schema
+    /// says so with its pattern.
+    Name,
+    false,
+    "^[^\\u0000-\\u001F\\u007F-\\u009F]*[^\\s\\u0000-\\u001F\\u007F-\\u009F][^\\u0000-\\u001F\\u007F-\\u009F]*$"
+);
+bounded!(
     /// Free text of at most `MAX` characters; line breaks and tabs allowed, other control
     /// characters refused.
     Text,

@@ -136,3 +136,29 @@ async fn swagger_ui_is_served_with_its_assets() {
         .unwrap();
     assert!(init.contains("/api-docs/openapi.json"), "{init}");
 }
+
+#[test]
+fn the_readme_lists_every_error_code() {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"))
+        .unwrap_or_default();
+    for code in kernel::ErrorCode::ALL {
+        let row = format!("| `{}` | {} |", code.as_str(), code.status());
+        assert!(readme.contains(&row), "README lacks the error code row {row}");
+    }
+}
+
+#[tokio::test]
+async fn the_problem_schema_lists_every_error_code() {
+    let app = TestApp::spawn().await;
+    let doc: Value = app.get("/api-docs/openapi.json").await.json().await.unwrap();
+    let codes = doc["components"]["schemas"]["ErrorCode"]["enum"]
+        .as_array()
+        .cloned()
+        .or_else(|| {
+            doc["components"]["schemas"]["Problem"]["properties"]["code"]["enum"]
+                .as_array()
+                .cloned()
+        })
+        .unwrap_or_default();
+    assert_eq!(codes.len(), kernel::ErrorCode::ALL.len());
+}
