@@ -186,6 +186,7 @@ mod assessments;
 mod identity;
 mod lms;
 mod orgs;
+mod wallet;
 
 pub use assessments::{
     AssessmentKind, AttemptStatus, GradebookFormat, GradingPolicy, QuestionKind, SubmissionFilter,
@@ -196,6 +197,7 @@ pub use lms::{
     PriceFilter, ProgressUpdate,
 };
 pub use orgs::OrganizationKind;
+pub use wallet::{LedgerKind, StakeStatus, SystemWalletKind};
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
