@@ -222,7 +222,7 @@ async fn assert_invalid(resp: Response, pointer: &str) -> Value {
 }
 
 async fn run_accrual(app: &TestApp, day: chrono::NaiveDate) -> u64 {
-    azora::modules::wallet::service::accrue_stakes(&app.db, day)
+    azora::modules::wallet::accrue_stakes(&app.db, day)
         .await
         .expect("the staking job runs")
 }
@@ -1100,15 +1100,9 @@ async fn a_reward_is_paid_once_per_dedupe_key() {
     let key = format!("course_completed:demo:{}", alice.id);
 
     let audits = wallet_audit_count(&app).await;
-    let paid = azora::modules::wallet::service::reward(
-        &app.db,
-        alice.id,
-        d("5"),
-        "course completed",
-        &key,
-    )
-    .await
-    .expect("the reward is paid");
+    let paid = azora::modules::wallet::reward(&app.db, alice.id, d("5"), "course completed", &key)
+        .await
+        .expect("the reward is paid");
     let tx = paid.expect("a transaction the first time");
     assert!(
         wallet_audit_count(&app).await > audits,
@@ -1124,15 +1118,9 @@ async fn a_reward_is_paid_once_per_dedupe_key() {
     );
 
     let after = books(&app).await;
-    let again = azora::modules::wallet::service::reward(
-        &app.db,
-        alice.id,
-        d("5"),
-        "course completed",
-        &key,
-    )
-    .await
-    .expect("a repeated reward is not an error");
+    let again = azora::modules::wallet::reward(&app.db, alice.id, d("5"), "course completed", &key)
+        .await
+        .expect("a repeated reward is not an error");
     assert_eq!(again, None, "nothing the second time");
     assert_eq!(books(&app).await, after);
     assert_eq!(api_balance(&app, &alice, "AZR").await, d("5"));
@@ -1142,7 +1130,7 @@ async fn a_reward_is_paid_once_per_dedupe_key() {
     );
 
     // Another key pays again.
-    let other = azora::modules::wallet::service::reward(
+    let other = azora::modules::wallet::reward(
         &app.db,
         alice.id,
         d("2.5"),
@@ -1465,7 +1453,7 @@ async fn concurrent_transfers_neither_deadlock_nor_create_or_lose_money() {
 
 #[tokio::test]
 async fn pay_and_refund_move_money_once_inside_the_callers_transaction() {
-    use azora::modules::wallet::service::{pay, refund};
+    use azora::modules::wallet::{pay, refund};
     use sea_orm::TransactionTrait;
 
     let app = TestApp::spawn().await;
