@@ -1597,3 +1597,103 @@ async fn a_suspended_sender_is_refused_even_with_an_api_key() {
     assert_problem(resp, 403, "account_suspended").await;
     assert_eq!(books(&app).await, before);
 }
+
+#[tokio::test]
+async fn wallet_entities_decode_every_column_of_their_tables() {
+    use entity::{
+        currencies, economic_snapshots, ledger_entries, ledger_transactions, reward_grants,
+        stake_accruals, stakes, wallets,
+    };
+    use kernel::enums::{LedgerKind, StakeStatus, SystemWalletKind};
+    use sea_orm::{ActiveModelTrait, EntityTrait, Set};
+
+    // Arrange: a row in every wallet table, through the API and the module's functions.
+    let app = TestApp::spawn().await;
+    let root = app
+        .signup_with_role("root@example.com", "super_admin")
+        .await;
+    let alice = app.signup("alice@example.com").await;
+    mint(&app, &root, alice.id, "AZR", "100").await;
+    let resp = app
+        .post_as(
+            "/api/v1/wallet/stakes",
+            &alice,
+            &json!({"amount": "50", "term_days": 30}),
+        )
+        .await;
+    assert_eq!(resp.status(), 201);
+    let stake_id = uuid_of(&json(resp).await["id"]);
+    let tomorrow = Utc::now().date_naive() + chrono::Duration::days(1);
+    assert_eq!(run_accrual(&app, tomorrow).await, 1);
+    azora::modules::wallet::reward(&app.db, alice.id, d("1"), "entities", "entities:1")
+        .await
+        .unwrap()
+        .expect("a reward");
+    economic_snapshots::ActiveModel {
+        day: Set(tomorrow),
+        currency: Set("AZR".into()),
+        supply: Set(d("10000100")),
+        staked: Set(d("50.01369863")),
+        volume_24h: Set(d("151")),
+        transactions: Set(4),
+        ..Default::default()
+    }
+    .insert(&app.db)
+    .await
+    .unwrap();
+
+    // Act: every column of every row, read through the entities.
+    let currencies = currencies::Entity::find().all(&app.db).await.unwrap();
+    let wallets = wallets::Entity::find().all(&app.db).await.unwrap();
+    let transactions = ledger_transactions::Entity::find()
+        .all(&app.db)
+        .await
+        .unwrap();
+    let entries = ledger_entries::Entity::find().all(&app.db).await.unwrap();
+    let grants = reward_grants::Entity::find().all(&app.db).await.unwrap();
+    let stake = stakes::Entity::find_by_id(stake_id)
+        .one(&app.db)
+        .await
+        .unwrap()
+        .expect("the stake");
+    let accruals = stake_accruals::Entity::find().all(&app.db).await.unwrap();
+    let snapshots = economic_snapshots::Entity::find()
+        .all(&app.db)
+        .await
+        .unwrap();
+
+    // Assert
+    assert!(currencies.iter().any(|c| c.code == "ZAR" && c.scale == 2));
+    assert!(
+        wallets
+            .iter()
+            .any(|w| w.system_kind == Some(SystemWalletKind::Treasury) && w.owner_id.is_none())
+    );
+    assert!(
+        wallets
+            .iter()
+            .any(|w| w.owner_id == Some(alice.id) && w.currency == "AZR")
+    );
+    for kind in [
+        LedgerKind::Mint,
+        LedgerKind::Stake,
+        LedgerKind::StakeReward,
+        LedgerKind::Reward,
+    ] {
+        assert!(transactions.iter().any(|t| t.kind == kind), "{kind}");
+    }
+    assert_eq!(entries.len(), 2 * transactions.len());
+    assert_eq!(grants.len(), 1);
+    assert_eq!(grants[0].user_id, alice.id);
+    assert_eq!(stake.status, StakeStatus::Active);
+    assert_eq!(stake.amount, d("50"));
+    assert_eq!(stake.user_id, alice.id);
+    assert_eq!(accruals.len(), 1);
+    assert!(accruals[0].transaction_id.is_some());
+    let snapshot = snapshots
+        .iter()
+        .find(|s| s.day == tomorrow && s.currency == "AZR")
+        .expect("the snapshot");
+    assert_eq!(snapshot.transactions, 4);
+    assert_eq!(snapshot.staked, d("50.01369863"));
+}
