@@ -206,7 +206,7 @@ if [[ -r "$PG_LOG" ]]; then
 fi
 
 # --- (a) pgbench: the statements of one transfer, in the same order and transaction ---------
-# Mirrors src/modules/wallet/service.rs `transfer` with no fee (auth, grants, both wallets,
+# Mirrors src/modules/wallet/transfers.rs `transfer` with no fee (auth, grants, both wallets,
 # then BEGIN; the key's advisory lock and the idempotency replay; lock both wallets in id
 # order; update balances; journal; idempotency record; audit chain lock, head and append;
 # COMMIT). Compare with the captured statements (BENCH_KEEP=1 keeps them). Account numbers map to ids

@@ -20,7 +20,7 @@ pub async fn run_all(state: &AppState) -> anyhow::Result<SeedReport> {
         .steps;
     report.push((
         "ledger_transactions",
-        crate::modules::wallet::service::seed_demo(state).await?,
+        crate::modules::wallet::seed_demo(state).await?,
     ));
     report.push(("lms", crate::modules::lms::seed::seed_demo(state).await?));
     report.push((

@@ -14,6 +14,31 @@ pub struct Model {
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {}
+pub enum Relation {
+    #[sea_orm(has_many = "super::wallets::Entity")]
+    Wallets,
+    #[sea_orm(has_many = "super::ledger_transactions::Entity")]
+    Transactions,
+    #[sea_orm(has_many = "super::economic_snapshots::Entity")]
+    Snapshots,
+}
+
+impl Related<super::wallets::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Wallets.def()
+    }
+}
+
+impl Related<super::ledger_transactions::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Transactions.def()
+    }
+}
+
+impl Related<super::economic_snapshots::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Snapshots.def()
+    }
+}
 
 impl ActiveModelBehavior for ActiveModel {}

@@ -20,6 +20,19 @@ pub struct Model {
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {}
+pub enum Relation {
+    #[sea_orm(
+        belongs_to = "super::currencies::Entity",
+        from = "Column::Currency",
+        to = "super::currencies::Column::Code"
+    )]
+    Currency,
+}
+
+impl Related<super::currencies::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Currency.def()
+    }
+}
 
 impl ActiveModelBehavior for ActiveModel {}

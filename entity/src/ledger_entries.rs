@@ -1,4 +1,5 @@
-//! `ledger_entries`: the legs of a transaction; they sum to zero.
+//! `ledger_entries`: the legs of a transaction, each with the wallet's balance after it; the
+//! legs of one transaction sum to zero.
 
 use sea_orm::entity::prelude::*;
 
@@ -17,6 +18,31 @@ pub struct Model {
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {}
+pub enum Relation {
+    #[sea_orm(
+        belongs_to = "super::ledger_transactions::Entity",
+        from = "Column::TransactionId",
+        to = "super::ledger_transactions::Column::Id"
+    )]
+    Transaction,
+    #[sea_orm(
+        belongs_to = "super::wallets::Entity",
+        from = "Column::WalletId",
+        to = "super::wallets::Column::Id"
+    )]
+    Wallet,
+}
+
+impl Related<super::ledger_transactions::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Transaction.def()
+    }
+}
+
+impl Related<super::wallets::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Wallet.def()
+    }
+}
 
 impl ActiveModelBehavior for ActiveModel {}

@@ -19,7 +19,6 @@ pub mod domain_events;
 pub mod economic_snapshots;
 pub mod email_tokens;
 pub mod enrollments;
-pub mod idempotency_keys;
 pub mod learning_path_courses;
 pub mod learning_path_enrollments;
 pub mod learning_paths;

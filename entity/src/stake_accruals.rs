@@ -1,4 +1,5 @@
-//! `stake_accruals`: one staking reward per stake and day.
+//! `stake_accruals`: one staking reward per stake and day (the key makes a second run of the
+//! job pay nothing), with the transaction that paid it.
 
 use sea_orm::entity::prelude::*;
 
@@ -16,6 +17,31 @@ pub struct Model {
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {}
+pub enum Relation {
+    #[sea_orm(
+        belongs_to = "super::stakes::Entity",
+        from = "Column::StakeId",
+        to = "super::stakes::Column::Id"
+    )]
+    Stake,
+    #[sea_orm(
+        belongs_to = "super::ledger_transactions::Entity",
+        from = "Column::TransactionId",
+        to = "super::ledger_transactions::Column::Id"
+    )]
+    Transaction,
+}
+
+impl Related<super::stakes::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Stake.def()
+    }
+}
+
+impl Related<super::ledger_transactions::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Transaction.def()
+    }
+}
 
 impl ActiveModelBehavior for ActiveModel {}

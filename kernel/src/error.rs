@@ -439,6 +439,12 @@ const UNIQUE_RULES: &[UniqueRule] = &[
         pointer: Some("#/email"),
         detail: "an account with this email exists",
     },
+    UniqueRule {
+        constraint: "wallets_owner_currency_key",
+        code: ErrorCode::WalletExists,
+        pointer: None,
+        detail: "you already have a wallet in this currency",
+    },
 ];
 
 /// The SQLSTATE of a database error, if the server sent one.

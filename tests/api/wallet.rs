@@ -222,7 +222,7 @@ async fn assert_invalid(resp: Response, pointer: &str) -> Value {
 }
 
 async fn run_accrual(app: &TestApp, day: chrono::NaiveDate) -> u64 {
-    azora::modules::wallet::service::accrue_stakes(&app.db, day)
+    azora::modules::wallet::accrue_stakes(&app.db, day)
         .await
         .expect("the staking job runs")
 }
@@ -1100,15 +1100,9 @@ async fn a_reward_is_paid_once_per_dedupe_key() {
     let key = format!("course_completed:demo:{}", alice.id);
 
     let audits = wallet_audit_count(&app).await;
-    let paid = azora::modules::wallet::service::reward(
-        &app.db,
-        alice.id,
-        d("5"),
-        "course completed",
-        &key,
-    )
-    .await
-    .expect("the reward is paid");
+    let paid = azora::modules::wallet::reward(&app.db, alice.id, d("5"), "course completed", &key)
+        .await
+        .expect("the reward is paid");
     let tx = paid.expect("a transaction the first time");
     assert!(
         wallet_audit_count(&app).await > audits,
@@ -1124,15 +1118,9 @@ async fn a_reward_is_paid_once_per_dedupe_key() {
     );
 
     let after = books(&app).await;
-    let again = azora::modules::wallet::service::reward(
-        &app.db,
-        alice.id,
-        d("5"),
-        "course completed",
-        &key,
-    )
-    .await
-    .expect("a repeated reward is not an error");
+    let again = azora::modules::wallet::reward(&app.db, alice.id, d("5"), "course completed", &key)
+        .await
+        .expect("a repeated reward is not an error");
     assert_eq!(again, None, "nothing the second time");
     assert_eq!(books(&app).await, after);
     assert_eq!(api_balance(&app, &alice, "AZR").await, d("5"));
@@ -1142,7 +1130,7 @@ async fn a_reward_is_paid_once_per_dedupe_key() {
     );
 
     // Another key pays again.
-    let other = azora::modules::wallet::service::reward(
+    let other = azora::modules::wallet::reward(
         &app.db,
         alice.id,
         d("2.5"),
@@ -1465,7 +1453,7 @@ async fn concurrent_transfers_neither_deadlock_nor_create_or_lose_money() {
 
 #[tokio::test]
 async fn pay_and_refund_move_money_once_inside_the_callers_transaction() {
-    use azora::modules::wallet::service::{pay, refund};
+    use azora::modules::wallet::{pay, refund};
     use sea_orm::TransactionTrait;
 
     let app = TestApp::spawn().await;
@@ -1608,4 +1596,104 @@ async fn a_suspended_sender_is_refused_even_with_an_api_key() {
         .unwrap();
     assert_problem(resp, 403, "account_suspended").await;
     assert_eq!(books(&app).await, before);
+}
+
+#[tokio::test]
+async fn wallet_entities_decode_every_column_of_their_tables() {
+    use entity::{
+        currencies, economic_snapshots, ledger_entries, ledger_transactions, reward_grants,
+        stake_accruals, stakes, wallets,
+    };
+    use kernel::enums::{LedgerKind, StakeStatus, SystemWalletKind};
+    use sea_orm::{ActiveModelTrait, EntityTrait, Set};
+
+    // Arrange: a row in every wallet table, through the API and the module's functions.
+    let app = TestApp::spawn().await;
+    let root = app
+        .signup_with_role("root@example.com", "super_admin")
+        .await;
+    let alice = app.signup("alice@example.com").await;
+    mint(&app, &root, alice.id, "AZR", "100").await;
+    let resp = app
+        .post_as(
+            "/api/v1/wallet/stakes",
+            &alice,
+            &json!({"amount": "50", "term_days": 30}),
+        )
+        .await;
+    assert_eq!(resp.status(), 201);
+    let stake_id = uuid_of(&json(resp).await["id"]);
+    let tomorrow = Utc::now().date_naive() + chrono::Duration::days(1);
+    assert_eq!(run_accrual(&app, tomorrow).await, 1);
+    azora::modules::wallet::reward(&app.db, alice.id, d("1"), "entities", "entities:1")
+        .await
+        .unwrap()
+        .expect("a reward");
+    economic_snapshots::ActiveModel {
+        day: Set(tomorrow),
+        currency: Set("AZR".into()),
+        supply: Set(d("10000100")),
+        staked: Set(d("50.01369863")),
+        volume_24h: Set(d("151")),
+        transactions: Set(4),
+        ..Default::default()
+    }
+    .insert(&app.db)
+    .await
+    .unwrap();
+
+    // Act: every column of every row, read through the entities.
+    let currencies = currencies::Entity::find().all(&app.db).await.unwrap();
+    let wallets = wallets::Entity::find().all(&app.db).await.unwrap();
+    let transactions = ledger_transactions::Entity::find()
+        .all(&app.db)
+        .await
+        .unwrap();
+    let entries = ledger_entries::Entity::find().all(&app.db).await.unwrap();
+    let grants = reward_grants::Entity::find().all(&app.db).await.unwrap();
+    let stake = stakes::Entity::find_by_id(stake_id)
+        .one(&app.db)
+        .await
+        .unwrap()
+        .expect("the stake");
+    let accruals = stake_accruals::Entity::find().all(&app.db).await.unwrap();
+    let snapshots = economic_snapshots::Entity::find()
+        .all(&app.db)
+        .await
+        .unwrap();
+
+    // Assert
+    assert!(currencies.iter().any(|c| c.code == "ZAR" && c.scale == 2));
+    assert!(
+        wallets
+            .iter()
+            .any(|w| w.system_kind == Some(SystemWalletKind::Treasury) && w.owner_id.is_none())
+    );
+    assert!(
+        wallets
+            .iter()
+            .any(|w| w.owner_id == Some(alice.id) && w.currency == "AZR")
+    );
+    for kind in [
+        LedgerKind::Mint,
+        LedgerKind::Stake,
+        LedgerKind::StakeReward,
+        LedgerKind::Reward,
+    ] {
+        assert!(transactions.iter().any(|t| t.kind == kind), "{kind}");
+    }
+    assert_eq!(entries.len(), 2 * transactions.len());
+    assert_eq!(grants.len(), 1);
+    assert_eq!(grants[0].user_id, alice.id);
+    assert_eq!(stake.status, StakeStatus::Active);
+    assert_eq!(stake.amount, d("50"));
+    assert_eq!(stake.user_id, alice.id);
+    assert_eq!(accruals.len(), 1);
+    assert!(accruals[0].transaction_id.is_some());
+    let snapshot = snapshots
+        .iter()
+        .find(|s| s.day == tomorrow && s.currency == "AZR")
+        .expect("the snapshot");
+    assert_eq!(snapshot.transactions, 4);
+    assert_eq!(snapshot.staked, d("50.01369863"));
 }

@@ -187,6 +187,7 @@ mod identity;
 mod keys;
 mod lms;
 mod orgs;
+mod wallet;
 
 pub use assessments::{
     AssessmentKind, AttemptStatus, GradebookFormat, GradingPolicy, QuestionKind, SubmissionFilter,
@@ -198,6 +199,7 @@ pub use lms::{
     PriceFilter, ProgressUpdate,
 };
 pub use orgs::OrganizationKind;
+pub use wallet::{LedgerKind, StakeStatus, SystemWalletKind};
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]

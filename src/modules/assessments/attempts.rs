@@ -262,7 +262,7 @@ async fn on_pass(
     }
     // Last: the reward takes the audit chain, held until commit.
     let amount = a.reward.unwrap_or(state.settings.assessments.pass_reward);
-    wallet::service::reward(
+    wallet::reward(
         txn,
         user_id,
         amount,

@@ -14,7 +14,7 @@
 //! functions are private): saved answers checked by [`keys::check_answer`], then on submission
 //! every question graded by [`keys::grade`], the essays graded by the educator, the score
 //! settled the same way, and a pass handled as `on_pass` does: the reward through
-//! `wallet::service::reward` with the same dedupe key, `AssessmentPassed` published, the
+//! `wallet::reward` with the same dedupe key, `AssessmentPassed` published, the
 //! quiz's lesson completed through `learning::complete_lesson_for`. All in one transaction; a
 //! second run finds the demo quizzes and creates nothing.
 
@@ -888,7 +888,7 @@ async fn settle(txn: &DatabaseTransaction, state: &AppState, attempt_id: Uuid) -
     }
     // --- on_pass ---
     let amount = a.reward.unwrap_or(state.settings.assessments.pass_reward);
-    let first = wallet::service::reward(
+    let first = wallet::reward(
         txn,
         user_id,
         amount,

@@ -144,11 +144,11 @@ pub fn parse_money(raw: &str, scale: u32, pointer: &str) -> AppResult<Decimal> {
     if zero && !raw.trim().starts_with('-') {
         return Ok(Decimal::ZERO);
     }
-    wallet::ledger::parse_amount(raw, scale, pointer)
+    wallet::parse_amount(raw, scale, pointer)
 }
 
 async fn parse_price(db: &impl ConnectionTrait, p: &PriceInput) -> AppResult<(Decimal, String)> {
-    let cur = wallet::service::currency(db, &p.currency, "#/price/currency").await?;
+    let cur = wallet::currency(db, &p.currency, "#/price/currency").await?;
     let amount = p.amount.in_scale(cur.scale, "#/price/amount")?;
     Ok((amount, cur.code))
 }

@@ -153,7 +153,7 @@ pub async fn enroll_in(
     let id = Uuid::now_v7();
     let payment_id = if course.price > Decimal::ZERO {
         Some(
-            wallet::service::pay(
+            wallet::pay(
                 txn,
                 user_id,
                 &course.currency,
@@ -274,7 +274,7 @@ pub async fn drop_enrollment(
     .await?;
     let refund_id = match payment {
         Some(p) if window > 0 && Utc::now() - enrolled_at <= Duration::days(window) => {
-            Some(wallet::service::refund(&txn, p, "Refund of a dropped enrollment").await?)
+            Some(wallet::refund(&txn, p, "Refund of a dropped enrollment").await?)
         }
         _ => None,
     };
@@ -443,7 +443,7 @@ pub async fn refresh_enrollment(
             let amount = row
                 .try_get::<Option<Decimal>>("", "completion_reward")?
                 .unwrap_or(state.settings.lms.completion_reward);
-            if wallet::service::reward(
+            if wallet::reward(
                 txn,
                 user_id,
                 amount,

@@ -6,7 +6,7 @@
 //! Catalog rows are plain inserts; everything that moves money or completes a course goes
 //! through the real services: `learning::enroll_in` (the paid course is paid through the
 //! wallet) and `learning::complete_lesson_for` (completion pays the AZR reward through
-//! `wallet::service::reward` and publishes `CourseCompleted`). The student holds no USD after
+//! `wallet::reward` and publishes `CourseCompleted`). The student holds no USD after
 //! the wallet's seed, so 100.00 USD is minted to them from the treasury first (a ledger
 //! `mint` with reference `seed:demo-lms`). All in one transaction; a second run finds the demo
 //! courses and creates nothing.
@@ -19,8 +19,9 @@ use super::catalog::course_row;
 use super::learning::{complete_lesson_for, enroll_in};
 use crate::db;
 use crate::modules::rbac::{self, Scope};
-use crate::modules::wallet::service::{Posting, ensure_wallet, post, system_wallet};
+use crate::modules::wallet::{Posting, ensure_wallet, post, system_wallet};
 use crate::state::AppState;
+use kernel::enums::{LedgerKind, SystemWalletKind};
 use kernel::{AppError, AppResult};
 
 /// (slug, name, parent slug, description); positions follow the order among siblings.
@@ -800,12 +801,12 @@ pub async fn seed_demo(state: &AppState) -> AppResult<u64> {
 
     // --- The student's money for the paid course: 100.00 USD from the treasury ---
     let usd_wallet = ensure_wallet(&txn, student, "USD").await?;
-    let treasury = system_wallet(&txn, "treasury", "USD").await?;
+    let treasury = system_wallet(&txn, SystemWalletKind::Treasury, "USD").await?;
     let amount = Decimal::new(10_000, 2);
     post(
         &txn,
         Posting {
-            kind: "mint",
+            kind: LedgerKind::Mint,
             currency: "USD",
             amount,
             description: "demo data: course budget",

@@ -7,7 +7,7 @@ use super::dto::{
     CreateStakeRequest, CreateWalletRequest, LedgerPage, LedgerQuery, MetricsResponse, MintRequest,
     ReconcileResponse, StakeResponse, TransactionResponse, TransferRequest, WalletResponse,
 };
-use super::service;
+use super::{reports, staking, transfers, wallets};
 use crate::http::ApiResult;
 use crate::http::auth::{AuthUser, ClientInfo};
 use crate::http::extract::{Json, Query};
@@ -26,7 +26,7 @@ pub async fn list_wallets(
     state: web::Data<AppState>,
     user: AuthUser,
 ) -> ApiResult<web::Json<Vec<WalletResponse>>> {
-    Ok(web::Json(service::list_wallets(&state, &user).await?))
+    Ok(web::Json(wallets::list_wallets(&state, &user).await?))
 }
 
 /// Open a wallet in a currency (one per currency).
@@ -47,7 +47,7 @@ pub async fn open_wallet(
     client: ClientInfo,
     body: Json<CreateWalletRequest>,
 ) -> ApiResult<HttpResponse> {
-    let wallet = service::open_wallet(&state, &user, &client, &body.currency).await?;
+    let wallet = wallets::open_wallet(&state, &user, &client, &body.currency).await?;
     Ok(HttpResponse::Created().json(wallet))
 }
 
@@ -67,7 +67,7 @@ pub async fn get_wallet(
     id: web::Path<Uuid>,
 ) -> ApiResult<web::Json<WalletResponse>> {
     Ok(web::Json(
-        service::get_wallet(&state, &user, id.into_inner()).await?,
+        wallets::get_wallet(&state, &user, id.into_inner()).await?,
     ))
 }
 
@@ -88,7 +88,7 @@ pub async fn list_wallet_transactions(
     query: Query<LedgerQuery>,
 ) -> ApiResult<web::Json<LedgerPage>> {
     Ok(web::Json(
-        service::history(&state, &user, id.into_inner(), query.into_inner()).await?,
+        wallets::history(&state, &user, id.into_inner(), query.into_inner()).await?,
     ))
 }
 
@@ -118,7 +118,7 @@ pub async fn create_transfer(
     body: Json<TransferRequest>,
 ) -> ApiResult<HttpResponse> {
     let key = crate::http::idempotency::required(&req, "transfer")?;
-    let tx = service::transfer(&state, &user, &client, &key, body.into_inner()).await?;
+    let tx = transfers::transfer(&state, &user, &client, &key, body.into_inner()).await?;
     Ok(HttpResponse::Created().json(tx))
 }
 
@@ -135,7 +135,7 @@ pub async fn list_stakes(
     state: web::Data<AppState>,
     user: AuthUser,
 ) -> ApiResult<web::Json<Vec<StakeResponse>>> {
-    Ok(web::Json(service::list_stakes(&state, &user).await?))
+    Ok(web::Json(staking::list_stakes(&state, &user).await?))
 }
 
 /// Stake AZR for 30, 90 or 180 days; rewards accrue daily at the term's APR.
@@ -155,7 +155,7 @@ pub async fn create_stake(
     client: ClientInfo,
     body: Json<CreateStakeRequest>,
 ) -> ApiResult<HttpResponse> {
-    let stake = service::create_stake(&state, &user, &client, body.into_inner()).await?;
+    let stake = staking::create_stake(&state, &user, &client, body.into_inner()).await?;
     Ok(HttpResponse::Created().json(stake))
 }
 
@@ -179,7 +179,7 @@ pub async fn unstake(
     id: web::Path<Uuid>,
 ) -> ApiResult<web::Json<StakeResponse>> {
     Ok(web::Json(
-        service::unstake(&state, &user, &client, id.into_inner()).await?,
+        staking::unstake(&state, &user, &client, id.into_inner()).await?,
     ))
 }
 
@@ -199,7 +199,7 @@ pub async fn mint(
     client: ClientInfo,
     body: Json<MintRequest>,
 ) -> ApiResult<HttpResponse> {
-    let tx = service::mint(&state, &user, &client, body.into_inner()).await?;
+    let tx = transfers::mint(&state, &user, &client, body.into_inner()).await?;
     Ok(HttpResponse::Created().json(tx))
 }
 
@@ -218,7 +218,7 @@ pub async fn reconcile(
     state: web::Data<AppState>,
     user: AuthUser,
 ) -> ApiResult<web::Json<ReconcileResponse>> {
-    Ok(web::Json(service::reconcile(&state, &user).await?))
+    Ok(web::Json(reports::reconcile(&state, &user).await?))
 }
 
 /// Per currency: supply, staked, 24 h volume and transaction count, today and by day.
@@ -234,5 +234,5 @@ pub async fn wallet_metrics(
     state: web::Data<AppState>,
     _user: AuthUser,
 ) -> ApiResult<web::Json<MetricsResponse>> {
-    Ok(web::Json(service::metrics(&state).await?))
+    Ok(web::Json(reports::metrics(&state).await?))
 }
