@@ -185,16 +185,18 @@ where
 mod assessments;
 mod identity;
 mod lms;
+mod notifications;
 mod orgs;
 
 pub use assessments::{
     AssessmentKind, AttemptStatus, GradebookFormat, GradingPolicy, QuestionKind, SubmissionFilter,
 };
-pub use identity::AccountStatus;
+pub use identity::{AccountStatus, EmailTokenPurpose, LoginOutcome, RevokeReason};
 pub use lms::{
     CoInstructorRole, CourseLevel, CourseSort, CourseStatus, EnrollmentStatus, LessonKind,
     PriceFilter, ProgressUpdate,
 };
+pub use notifications::{DeliveryOutcome, MailStatus};
 pub use orgs::OrganizationKind;
 
 #[cfg(test)]

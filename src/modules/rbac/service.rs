@@ -376,7 +376,7 @@ pub async fn create_assignment(
     }
 
     let txn = state.db.begin().await?;
-    crate::modules::identity::service::require_live_user(&txn, req.user_id, "#/user_id").await?;
+    crate::modules::identity::require_live_user(&txn, req.user_id, "#/user_id").await?;
     let (role_id, permission_id) = match (&req.role, &req.permission) {
         (Some(role), _) => (
             Some(role_id(&txn, role).await?.ok_or_else(|| {

@@ -490,7 +490,7 @@ pub async fn mint(
     let cur = currency(&state.db, &req.currency, "#/currency").await?;
     let amount = req.amount.positive_in_scale(cur.scale, "#/amount")?;
     let txn = state.db.begin().await?;
-    crate::modules::identity::service::require_live_user(&txn, req.user_id, "#/user_id").await?;
+    crate::modules::identity::require_live_user(&txn, req.user_id, "#/user_id").await?;
     let to = ensure_wallet(&txn, req.user_id, &cur.code).await?;
     let treasury = system_wallet(&txn, "treasury", &cur.code).await?;
     let posted = post(
