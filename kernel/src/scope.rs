@@ -23,7 +23,8 @@ pub enum Scope {
     },
 }
 
-/// Kind of scope, as in the API and as stored (`role_assignments.scope_type`).
+// Also stored (`role_assignments.scope_type`), hence the SeaORM derive.
+/// Kind of scope, as in the API.
 #[derive(
     Debug,
     Clone,
