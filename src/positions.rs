@@ -4,11 +4,9 @@
 //! is one UPDATE and a gap or duplicate can never be committed. Callers lock the parent's
 //! owner first (the course row), so edits of one parent run one at a time.
 
+use kernel::{AppError, AppResult, ErrorCode, FieldError, db};
 use sea_orm::DatabaseTransaction;
 use uuid::Uuid;
-
-use crate::db;
-use kernel::{AppError, AppResult, ErrorCode, FieldError};
 
 /// The rows of one table that share a parent column.
 #[derive(Debug, Clone, Copy)]
@@ -40,17 +38,15 @@ impl Siblings {
 
     /// How many rows the parent has.
     pub async fn count(self, txn: &DatabaseTransaction, parent: Uuid) -> AppResult<i32> {
-        let n: i64 = db::one(
+        let n: i64 = db::scalar(
             txn,
             format!(
-                "SELECT count(*) AS n FROM {} WHERE {} = $1",
+                "SELECT count(*) FROM {} WHERE {} = $1",
                 self.table, self.parent
             ),
             [parent.into()],
         )
         .await?
-        .map(|r| r.try_get("", "n"))
-        .transpose()?
         .unwrap_or(0);
         Ok(n as i32)
     }
@@ -146,15 +142,12 @@ impl Siblings {
         parent: Uuid,
         ids: &[Uuid],
     ) -> AppResult<()> {
-        let current: Vec<Uuid> = db::all(
+        let current: Vec<Uuid> = db::column(
             txn,
             format!("SELECT id FROM {} WHERE {} = $1", self.table, self.parent),
             [parent.into()],
         )
-        .await?
-        .iter()
-        .map(|r| r.try_get("", "id"))
-        .collect::<Result<_, _>>()?;
+        .await?;
         let mut errors = Vec::new();
         for (i, id) in ids.iter().enumerate() {
             if !current.contains(id) {

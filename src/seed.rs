@@ -1,9 +1,11 @@
 //! Demo data: one path, [`run_all`], used by `azora seed` and by the development auto-seed.
 //! Each module's step goes through that module's services, so a seed never re-implements a
-//! rule; every step is idempotent (running twice leaves the same rows as once).
+//! rule; every step is idempotent (running twice leaves the same rows as once). The data
+//! itself (accounts, organization, settings) is the `seed` crate's.
 
 use anyhow::Context;
 
+use crate::modules::{identity, orgs, system};
 use crate::state::AppState;
 
 /// What one seed run inserted, per step.
@@ -11,13 +13,26 @@ pub type SeedReport = Vec<(&'static str, u64)>;
 
 /// Runs every module's seed step in dependency order.
 pub async fn run_all(state: &AppState) -> anyhow::Result<SeedReport> {
-    let input = seed::SeedInput {
-        demo_password_hash: state.hasher.hash(seed::DEMO_PASSWORD.to_owned()).await?,
-    };
-    let mut report: SeedReport = seed::run(&state.db, &input)
-        .await
-        .context("seeding accounts")?
-        .steps;
+    let mut report: SeedReport = vec![
+        (
+            "platform_settings",
+            system::seed_demo(state)
+                .await
+                .context("seeding platform settings")?,
+        ),
+        (
+            "users",
+            identity::seed_demo(state)
+                .await
+                .context("seeding accounts")?,
+        ),
+        (
+            "organizations",
+            orgs::seed_demo(state)
+                .await
+                .context("seeding the organization")?,
+        ),
+    ];
     report.push((
         "ledger_transactions",
         crate::modules::wallet::seed_demo(state).await?,
@@ -32,5 +47,5 @@ pub async fn run_all(state: &AppState) -> anyhow::Result<SeedReport> {
 
 /// Whether the database holds no account yet (the development auto-seed runs then).
 pub async fn is_empty(state: &AppState) -> anyhow::Result<bool> {
-    Ok(seed::is_empty(&state.db).await?)
+    Ok(!identity::has_accounts(&state.db).await?)
 }

@@ -1,5 +1,6 @@
 //! `email_tokens`: single-use email verification and password reset tokens (hashed).
 
+use kernel::enums::EmailTokenPurpose;
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -8,7 +9,8 @@ pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: Uuid,
     pub user_id: Uuid,
-    pub purpose: String,
+    pub purpose: EmailTokenPurpose,
+    #[sea_orm(unique)]
     pub token_hash: Vec<u8>,
     pub expires_at: DateTimeUtc,
     pub used_at: Option<DateTimeUtc>,
@@ -16,6 +18,20 @@ pub struct Model {
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {}
+pub enum Relation {
+    #[sea_orm(
+        belongs_to = "super::users::Entity",
+        from = "Column::UserId",
+        to = "super::users::Column::Id",
+        on_delete = "Cascade"
+    )]
+    User,
+}
+
+impl Related<super::users::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::User.def()
+    }
+}
 
 impl ActiveModelBehavior for ActiveModel {}

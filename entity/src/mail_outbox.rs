@@ -1,6 +1,7 @@
 //! `mail_outbox`: one row per message to send, written in the transaction of the change that
 //! causes it and delivered by the notifications mail worker.
 
+use kernel::enums::MailStatus;
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -15,7 +16,7 @@ pub struct Model {
     pub text_body: String,
     pub html_body: Option<String>,
     /// `pending`, `sent` or `failed` (gave up after `mail.max_attempts`).
-    pub status: String,
+    pub status: MailStatus,
     /// Delivery attempts made so far (one `mail_delivery_attempts` row each).
     pub attempts: i32,
     pub next_attempt_at: DateTimeUtc,
@@ -26,6 +27,15 @@ pub struct Model {
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {}
+pub enum Relation {
+    #[sea_orm(has_many = "super::mail_delivery_attempts::Entity")]
+    DeliveryAttempts,
+}
+
+impl Related<super::mail_delivery_attempts::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::DeliveryAttempts.def()
+    }
+}
 
 impl ActiveModelBehavior for ActiveModel {}

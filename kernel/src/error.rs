@@ -434,6 +434,18 @@ const UNIQUE_RULES: &[UniqueRule] = &[
         detail: "the slug is taken",
     },
     UniqueRule {
+        constraint: "role_assignments_unique",
+        code: ErrorCode::AssignmentExists,
+        pointer: None,
+        detail: "this grant already exists in this scope",
+    },
+    UniqueRule {
+        constraint: "roles_name_key",
+        code: ErrorCode::RoleExists,
+        pointer: Some("#/name"),
+        detail: "a role with this name exists",
+    },
+    UniqueRule {
         constraint: "users_email_key",
         code: ErrorCode::EmailTaken,
         pointer: Some("#/email"),

@@ -23,12 +23,28 @@ pub enum Scope {
     },
 }
 
+// Also stored (`role_assignments.scope_type`), hence the SeaORM derive.
 /// Kind of scope, as in the API.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    ToSchema,
+    sea_orm::EnumIter,
+    sea_orm::DeriveActiveEnum,
+)]
 #[serde(rename_all = "snake_case")]
+#[sea_orm(rs_type = "String", db_type = "Text")]
 pub enum ScopeType {
+    #[sea_orm(string_value = "global")]
     Global,
+    #[sea_orm(string_value = "organization")]
     Organization,
+    #[sea_orm(string_value = "course")]
     Course,
 }
 

@@ -57,6 +57,299 @@ macro_rules! select_one {
     )+};
 }
 
+/// The entities of the identity, RBAC, mail and platform tables: every column written and read
+/// back (the enum columns too), and their relations joining as the schema's foreign keys do.
+#[tokio::test]
+async fn identity_rbac_and_mail_entities_match_the_schema() {
+    use entity::{
+        api_keys, email_tokens, login_attempts, mail_delivery_attempts, mail_outbox,
+        mfa_backup_codes, mfa_challenges, mfa_totp, permissions, platform_settings, refresh_tokens,
+        role_assignments, role_permissions, roles, sessions, users,
+    };
+    use kernel::ScopeType;
+    use kernel::enums::{
+        AccountStatus, DeliveryOutcome, EmailTokenPurpose, LoginOutcome, MailStatus, RevokeReason,
+    };
+    use sea_orm::{ColumnTrait, ModelTrait, QueryFilter};
+
+    let app = TestApp::spawn().await;
+    let db: &DatabaseConnection = &app.db;
+    let user = insert!(
+        db,
+        users,
+        users::Model {
+            id: Uuid::now_v7(),
+            email: "entity@example.com".into(),
+            display_name: "Entity".into(),
+            password_hash: "$argon2id$not-a-real-hash".into(),
+            email_verified_at: Some(at(1)),
+            status: AccountStatus::Suspended,
+            bio: "A bio".into(),
+            avatar_url: Some("https://example.com/a.png".into()),
+            locale: "en-ZA".into(),
+            time_zone: "Africa/Johannesburg".into(),
+            last_login_at: Some(at(2)),
+            created_at: at(0),
+            updated_at: at(3),
+            deleted_at: None,
+        }
+    );
+    insert!(
+        db,
+        email_tokens,
+        email_tokens::Model {
+            id: Uuid::now_v7(),
+            user_id: user.id,
+            purpose: EmailTokenPurpose::ResetPassword,
+            token_hash: vec![1; 32],
+            expires_at: at(60),
+            used_at: Some(at(5)),
+            created_at: at(0),
+        }
+    );
+    let session = insert!(
+        db,
+        sessions,
+        sessions::Model {
+            id: Uuid::now_v7(),
+            user_id: user.id,
+            user_agent: "tests".into(),
+            ip: "127.0.0.1".into(),
+            created_at: at(0),
+            last_seen_at: at(1),
+            expires_at: at(3600),
+            revoked_at: Some(at(2)),
+            revoked_reason: Some(RevokeReason::RefreshTokenReuse),
+        }
+    );
+    insert!(
+        db,
+        refresh_tokens,
+        refresh_tokens::Model {
+            id: Uuid::now_v7(),
+            session_id: session.id,
+            token_hash: vec![2; 32],
+            created_at: at(0),
+            used_at: Some(at(1)),
+        }
+    );
+    insert!(
+        db,
+        mfa_totp,
+        mfa_totp::Model {
+            user_id: user.id,
+            secret: "v1:sealed".into(),
+            confirmed_at: Some(at(1)),
+            last_used_step: Some(59_000_000),
+            created_at: at(0),
+            updated_at: at(1),
+        }
+    );
+    insert!(
+        db,
+        mfa_backup_codes,
+        mfa_backup_codes::Model {
+            id: Uuid::now_v7(),
+            user_id: user.id,
+            code_hash: vec![3; 32],
+            used_at: Some(at(4)),
+            created_at: at(0),
+        }
+    );
+    insert!(
+        db,
+        mfa_challenges,
+        mfa_challenges::Model {
+            id: Uuid::now_v7(),
+            user_id: user.id,
+            token_hash: vec![4; 32],
+            attempts: 2,
+            user_agent: "tests".into(),
+            ip: "127.0.0.1".into(),
+            expires_at: at(300),
+            used_at: None,
+            created_at: at(0),
+        }
+    );
+    insert!(
+        db,
+        login_attempts,
+        login_attempts::Model {
+            id: Uuid::now_v7(),
+            email: "entity@example.com".into(),
+            ip: "127.0.0.1".into(),
+            user_id: Some(user.id),
+            outcome: LoginOutcome::MfaFailure,
+            created_at: at(0),
+        }
+    );
+    insert!(
+        db,
+        api_keys,
+        api_keys::Model {
+            id: Uuid::now_v7(),
+            user_id: user.id,
+            name: "CI".into(),
+            prefix: "azk_abcdefgh".into(),
+            key_hash: vec![5; 32],
+            permissions: vec!["course:create".into(), "course:read".into()],
+            expires_at: Some(at(86_400)),
+            last_used_at: Some(at(1)),
+            revoked_at: Some(at(2)),
+            created_at: at(0),
+            revoked_reason: Some(RevokeReason::PasswordChange),
+        }
+    );
+    let student = roles::Entity::find()
+        .filter(roles::Column::Name.eq("student"))
+        .one(db)
+        .await
+        .expect("select role")
+        .expect("the student role exists");
+    let role = insert!(
+        db,
+        roles,
+        roles::Model {
+            id: Uuid::now_v7(),
+            name: "entity_checker".into(),
+            description: "Helps".into(),
+            parent_id: Some(student.id),
+            is_system: false,
+            created_at: at(0),
+            updated_at: at(1),
+        }
+    );
+    let permission = insert!(
+        db,
+        permissions,
+        permissions::Model {
+            id: Uuid::now_v7(),
+            key: "entity:check".into(),
+            description: "Checks entities".into(),
+            created_at: at(0),
+        }
+    );
+    insert!(
+        db,
+        role_permissions,
+        role_permissions::Model {
+            role_id: role.id,
+            permission_id: permission.id,
+        }
+    );
+    insert!(
+        db,
+        role_assignments,
+        role_assignments::Model {
+            id: Uuid::now_v7(),
+            user_id: user.id,
+            role_id: Some(role.id),
+            permission_id: None,
+            scope_type: ScopeType::Organization,
+            scope_id: Some(Uuid::now_v7()),
+            expires_at: Some(at(86_400)),
+            granted_by: Some(user.id),
+            created_at: at(0),
+        }
+    );
+    let outbox = insert!(
+        db,
+        mail_outbox,
+        mail_outbox::Model {
+            id: Uuid::now_v7(),
+            kind: "verify_email".into(),
+            to_address: "entity@example.com".into(),
+            subject: "Hello".into(),
+            text_body: "Text".into(),
+            html_body: Some("<p>Text</p>".into()),
+            status: MailStatus::Failed,
+            attempts: 3,
+            next_attempt_at: at(10),
+            last_error: Some("refused".into()),
+            created_at: at(0),
+            updated_at: at(10),
+            sent_at: None,
+        }
+    );
+    insert!(
+        db,
+        mail_delivery_attempts,
+        mail_delivery_attempts::Model {
+            id: Uuid::now_v7(),
+            outbox_id: outbox.id,
+            attempt: 3,
+            attempted_at: at(10),
+            outcome: DeliveryOutcome::Failed,
+            error: Some("refused".into()),
+        }
+    );
+    insert!(
+        db,
+        platform_settings,
+        platform_settings::Model {
+            id: Uuid::now_v7(),
+            key: "entity.check".into(),
+            value: json!({"on": true}),
+            description: "Checks entities".into(),
+            is_public: false,
+            created_at: at(0),
+            updated_at: at(1),
+        }
+    );
+
+    // Relations: each child reaches its parent, a role its own permissions through
+    // `role_permissions`, and an account its sessions and API keys.
+    let (_, owner) = sessions::Entity::find_by_id(session.id)
+        .find_also_related(users::Entity)
+        .one(db)
+        .await
+        .expect("session with user")
+        .expect("the session exists");
+    assert_eq!(owner.map(|u| u.id), Some(user.id));
+    let granted = role
+        .find_related(permissions::Entity)
+        .all(db)
+        .await
+        .expect("role permissions");
+    assert_eq!(granted, [permission]);
+    assert_eq!(
+        user.find_related(api_keys::Entity)
+            .all(db)
+            .await
+            .expect("api keys")
+            .len(),
+        1
+    );
+    assert_eq!(
+        outbox
+            .find_related(mail_delivery_attempts::Entity)
+            .all(db)
+            .await
+            .expect("attempts")
+            .len(),
+        1
+    );
+    select_one!(
+        db,
+        users,
+        email_tokens,
+        sessions,
+        refresh_tokens,
+        mfa_totp,
+        mfa_backup_codes,
+        mfa_challenges,
+        login_attempts,
+        api_keys,
+        permissions,
+        roles,
+        role_permissions,
+        role_assignments,
+        mail_outbox,
+        mail_delivery_attempts,
+        platform_settings,
+    );
+}
+
 #[tokio::test]
 async fn lms_and_assessment_entities_match_the_schema() {
     let app = TestApp::spawn().await;

@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use azora::config::{MailSettings, SmtpTls};
 use azora::modules::notifications::mail::{MailWorker, OutgoingMail, enqueue};
+use kernel::enums::MailStatus;
 use sea_orm::{
     ConnectionTrait, Database, DatabaseConnection, DbBackend, Statement, TransactionTrait, Value,
 };
@@ -199,12 +200,14 @@ async fn a_committed_mail_is_delivered_over_smtp_and_recorded() {
     );
     assert!(!plain.raw.contains("multipart"));
 
-    let row = h.row_until(id, "status sent", |r| r.status == "sent").await;
+    let row = h
+        .row_until(id, "status sent", |r| r.status == MailStatus::Sent)
+        .await;
     assert_eq!(row.attempts, 1);
     assert!(row.sent_at.is_some());
     assert!(row.last_error.is_none());
     assert_eq!(h.attempts(id).await, vec![(1, "sent".to_owned(), None)]);
-    h.row_until(plain_id, "status sent", |r| r.status == "sent")
+    h.row_until(plain_id, "status sent", |r| r.status == MailStatus::Sent)
         .await;
 
     worker.stop().await;
@@ -261,7 +264,7 @@ async fn an_smtp_outage_is_retried_with_backoff_and_the_mail_arrives_after() {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     let failing = h.row(id).await;
-    assert_eq!(failing.status, "pending");
+    assert_eq!(failing.status, MailStatus::Pending);
     assert!(failing.attempts >= 2);
     assert!(failing.last_error.as_deref().is_some_and(|e| !e.is_empty()));
     assert!(h.smtp.messages().is_empty());
@@ -271,7 +274,9 @@ async fn an_smtp_outage_is_retried_with_backoff_and_the_mail_arrives_after() {
     let got = h.smtp.wait_for("carol@example.com", WAIT).await;
     assert_eq!(got.subject, "Reset your password");
     assert!(got.body.contains("code 424242"));
-    let row = h.row_until(id, "status sent", |r| r.status == "sent").await;
+    let row = h
+        .row_until(id, "status sent", |r| r.status == MailStatus::Sent)
+        .await;
     let attempts = h.attempts(id).await;
     assert!(attempts.len() >= 3, "{attempts:?}");
     assert_eq!(row.attempts as usize, attempts.len());
@@ -347,7 +352,7 @@ async fn a_mail_that_keeps_failing_ends_failed_after_max_attempts() {
         .enqueue_committed(mail("dave@example.com", "Doomed", "x", None))
         .await;
     let row = h
-        .row_until(id, "status failed", |r| r.status == "failed")
+        .row_until(id, "status failed", |r| r.status == MailStatus::Failed)
         .await;
     assert_eq!(row.attempts, 3);
     assert!(row.sent_at.is_none());
@@ -377,7 +382,7 @@ async fn an_unparsable_recipient_fails_at_once() {
         .enqueue_committed(mail("not an address", "Bad", "x", None))
         .await;
     let row = h
-        .row_until(id, "status failed", |r| r.status == "failed")
+        .row_until(id, "status failed", |r| r.status == MailStatus::Failed)
         .await;
     assert_eq!(row.attempts, 1);
     assert!(row.last_error.unwrap().contains("recipient"));
@@ -431,7 +436,7 @@ async fn a_stopped_worker_sends_nothing_more() {
         .await;
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(h.smtp.messages().len(), 1);
-    assert_eq!(h.row(id).await.status, "pending");
+    assert_eq!(h.row(id).await.status, MailStatus::Pending);
 }
 
 #[tokio::test]
@@ -469,7 +474,9 @@ async fn the_worker_rides_out_a_database_outage() {
     h.smtp
         .wait_for("during@example.com", Duration::from_secs(15))
         .await;
-    let row = h.row_until(id, "status sent", |r| r.status == "sent").await;
+    let row = h
+        .row_until(id, "status sent", |r| r.status == MailStatus::Sent)
+        .await;
     assert_eq!(row.attempts, 1);
     worker.stop().await;
 }

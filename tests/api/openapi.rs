@@ -143,14 +143,22 @@ fn the_readme_lists_every_error_code() {
         .unwrap_or_default();
     for code in kernel::ErrorCode::ALL {
         let row = format!("| `{}` | {} |", code.as_str(), code.status());
-        assert!(readme.contains(&row), "README lacks the error code row {row}");
+        assert!(
+            readme.contains(&row),
+            "README lacks the error code row {row}"
+        );
     }
 }
 
 #[tokio::test]
 async fn the_problem_schema_lists_every_error_code() {
     let app = TestApp::spawn().await;
-    let doc: Value = app.get("/api-docs/openapi.json").await.json().await.unwrap();
+    let doc: Value = app
+        .get("/api-docs/openapi.json")
+        .await
+        .json()
+        .await
+        .unwrap();
     let codes = doc["components"]["schemas"]["ErrorCode"]["enum"]
         .as_array()
         .cloned()

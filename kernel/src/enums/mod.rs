@@ -186,18 +186,20 @@ mod assessments;
 mod identity;
 mod keys;
 mod lms;
+mod notifications;
 mod orgs;
 mod wallet;
 
 pub use assessments::{
     AssessmentKind, AttemptStatus, GradebookFormat, GradingPolicy, QuestionKind, SubmissionFilter,
 };
-pub use identity::AccountStatus;
+pub use identity::{AccountStatus, EmailTokenPurpose, LoginOutcome, RevokeReason};
 pub use keys::KeyPurpose;
 pub use lms::{
     CoInstructorRole, CourseLevel, CourseSort, CourseStatus, EnrollmentStatus, LessonKind,
     PriceFilter, ProgressUpdate,
 };
+pub use notifications::{DeliveryOutcome, MailStatus};
 pub use orgs::OrganizationKind;
 pub use wallet::{LedgerKind, StakeStatus, SystemWalletKind};
 

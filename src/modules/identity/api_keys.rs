@@ -2,41 +2,43 @@
 //! secret is shown once and stored as its SHA-256; `X-Api-Key` authenticates with it.
 
 use chrono::Utc;
-use sea_orm::TransactionTrait;
+use entity::api_keys;
+use kernel::{Actor, AppError, AppResult, ErrorCode, FieldError, RequestMeta};
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set, TransactionTrait,
+};
 use uuid::Uuid;
 
 use super::dto::{ApiKeyResponse, CreateApiKeyRequest, CreatedApiKeyResponse};
 use super::tokens;
-use crate::db;
 use crate::modules::audit::{self, AuditEvent};
 use crate::state::AppState;
-use kernel::{Actor, RequestMeta};
-use kernel::{AppError, AppResult, ErrorCode, FieldError};
 
-const COLUMNS: &str =
-    "id, name, prefix, permissions, expires_at, last_used_at, revoked_at, created_at";
-
-fn from_row(r: &sea_orm::QueryResult) -> AppResult<ApiKeyResponse> {
-    Ok(ApiKeyResponse {
-        id: r.try_get("", "id")?,
-        name: r.try_get("", "name")?,
-        prefix: r.try_get("", "prefix")?,
-        permissions: r.try_get("", "permissions")?,
-        expires_at: r.try_get("", "expires_at")?,
-        last_used_at: r.try_get("", "last_used_at")?,
-        revoked_at: r.try_get("", "revoked_at")?,
-        created_at: r.try_get("", "created_at")?,
-    })
+impl From<api_keys::Model> for ApiKeyResponse {
+    fn from(k: api_keys::Model) -> Self {
+        ApiKeyResponse {
+            id: k.id,
+            name: k.name,
+            prefix: k.prefix,
+            permissions: k.permissions,
+            expires_at: k.expires_at,
+            last_used_at: k.last_used_at,
+            revoked_at: k.revoked_at,
+            created_at: k.created_at,
+        }
+    }
 }
 
 pub async fn list(state: &AppState, user: &Actor) -> AppResult<Vec<ApiKeyResponse>> {
-    let rows = db::all(
-        &state.db,
-        format!("SELECT {COLUMNS} FROM api_keys WHERE user_id = $1 ORDER BY created_at DESC"),
-        [user.id.into()],
-    )
-    .await?;
-    rows.iter().map(from_row).collect()
+    Ok(api_keys::Entity::find()
+        .filter(api_keys::Column::UserId.eq(user.id))
+        .order_by_desc(api_keys::Column::CreatedAt)
+        .all(&state.db)
+        .await?
+        .into_iter()
+        .map(ApiKeyResponse::from)
+        .collect())
 }
 
 pub async fn create(
@@ -77,30 +79,24 @@ pub async fn create(
     if !errors.is_empty() {
         return Err(AppError::validation(errors));
     }
-    let mut permissions = req.permissions.clone();
+    let mut permissions: Vec<String> = req.permissions.iter().map(|p| p.to_string()).collect();
     permissions.sort();
     permissions.dedup();
     let key = format!("azk_{}", tokens::new_token());
     let id = Uuid::now_v7();
     let txn = state.db.begin().await?;
-    let row = db::one(
-        &txn,
-        format!(
-            "INSERT INTO api_keys (id, user_id, name, prefix, key_hash, permissions, expires_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING {COLUMNS}"
-        ),
-        [
-            id.into(),
-            user.id.into(),
-            name.clone().into(),
-            key[..12].to_owned().into(),
-            tokens::hash_token(&key).into(),
-            permissions.clone().into(),
-            req.expires_at.into(),
-        ],
-    )
-    .await?
-    .ok_or_else(|| AppError::internal(anyhow::anyhow!("insert returned nothing")))?;
+    let stored = api_keys::ActiveModel {
+        id: Set(id),
+        user_id: Set(user.id),
+        name: Set(name.clone()),
+        prefix: Set(key[..12].to_owned()),
+        key_hash: Set(tokens::hash_token(&key)),
+        permissions: Set(permissions.clone()),
+        expires_at: Set(req.expires_at),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
     audit::record(
         &txn,
         AuditEvent::new(
@@ -113,9 +109,11 @@ pub async fn create(
         client,
     )
     .await?;
-    let api_key = from_row(&row)?;
     txn.commit().await?;
-    Ok(CreatedApiKeyResponse { key, api_key })
+    Ok(CreatedApiKeyResponse {
+        key,
+        api_key: stored.into(),
+    })
 }
 
 /// Revokes one of the caller's keys; another user's is 404.
@@ -126,10 +124,16 @@ pub async fn revoke(
     id: Uuid,
 ) -> AppResult<()> {
     let txn = state.db.begin().await?;
-    let res = db::exec(&txn, "UPDATE api_keys SET revoked_at = coalesce(revoked_at, now()) WHERE id = $1 AND user_id = $2",
-            [id.into(), user.id.into()],)
+    let res = api_keys::Entity::update_many()
+        .col_expr(
+            api_keys::Column::RevokedAt,
+            Expr::col(api_keys::Column::RevokedAt).if_null(Expr::current_timestamp()),
+        )
+        .filter(api_keys::Column::Id.eq(id))
+        .filter(api_keys::Column::UserId.eq(user.id))
+        .exec(&txn)
         .await?;
-    if res.rows_affected() == 0 {
+    if res.rows_affected == 0 {
         return Err(AppError::not_found("api key"));
     }
     audit::record(

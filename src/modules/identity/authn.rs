@@ -6,14 +6,19 @@
 //! once, not at expiry. Suspended or deleted accounts are refused whatever the credential.
 
 use chrono::{DateTime, Utc};
+use entity::{api_keys, sessions, users};
 use futures_util::future::BoxFuture;
+use kernel::enums::AccountStatus;
 use kernel::{Actor, ApiKeyLimit, AppError, AppResult, ErrorCode};
+use sea_orm::sea_query::{Condition, Expr, ExprTrait};
+use sea_orm::{
+    ColumnTrait, EntityTrait, FromQueryResult, JoinType, QueryFilter, QuerySelect, RelationTrait,
+};
 use uuid::Uuid;
 
+use super::accounts::{UserRow, account_view};
 use super::dto::UserResponse;
-use super::service::{USER_COLUMNS, user_from_row};
 use super::tokens;
-use crate::db;
 use crate::state::{AppState, Credential};
 
 /// Claims of an access token.
@@ -40,16 +45,17 @@ pub fn authenticate<'a>(
 }
 
 fn actor_of(
-    account: UserResponse,
+    account: UserRow,
     session_id: Option<Uuid>,
     api_key: Option<ApiKeyLimit>,
 ) -> AppResult<Actor> {
-    if account.status != "active" {
+    if account.status != AccountStatus::Active {
         return Err(AppError::new(
             ErrorCode::AccountSuspended,
             "this account is suspended",
         ));
     }
+    let account = UserResponse::from(account);
     let mut actor = Actor::new(
         account.id,
         account.email.clone(),
@@ -66,59 +72,89 @@ pub fn account_of(actor: &Actor) -> Option<&UserResponse> {
     actor.account::<UserResponse>()
 }
 
+/// The account of a live session, and when the session was last seen.
+#[derive(FromQueryResult)]
+struct SessionAccount {
+    #[sea_orm(nested)]
+    account: UserRow,
+    session_last_seen_at: DateTime<Utc>,
+}
+
 async fn from_access_token(state: &AppState, token: &str) -> AppResult<Actor> {
     let claims: Claims = state.jwt.decode(token)?;
-    let row = db::one(
-        &state.db,
-        format!(
-            "SELECT {USER_COLUMNS}, s.last_seen_at FROM sessions s JOIN users u ON u.id = s.user_id \
-             WHERE s.id = $1 AND s.user_id = $2 AND s.revoked_at IS NULL \
-               AND s.expires_at > now() AND u.deleted_at IS NULL"
-        ),
-        [claims.sid.into(), claims.sub.into()],
-    )
-    .await?
-    .ok_or_else(|| {
-        AppError::new(
-            ErrorCode::SessionRevoked,
-            "this session has ended; sign in again",
+    let found = account_view()
+        .join(JoinType::InnerJoin, users::Relation::Sessions.def())
+        .column_as(sessions::Column::LastSeenAt, "session_last_seen_at")
+        .filter(sessions::Column::Id.eq(claims.sid))
+        .filter(sessions::Column::UserId.eq(claims.sub))
+        .filter(sessions::Column::RevokedAt.is_null())
+        .filter(
+            Expr::col((sessions::Entity, sessions::Column::ExpiresAt))
+                .gt(Expr::current_timestamp()),
         )
-    })?;
-    let actor = actor_of(user_from_row(&row)?, Some(claims.sid), None)?;
-    let last_seen: DateTime<Utc> = row.try_get("", "last_seen_at")?;
-    if Utc::now() - last_seen > chrono::Duration::seconds(60) {
-        db::exec(
-            &state.db,
-            "UPDATE sessions SET last_seen_at = now() WHERE id = $1",
-            [claims.sid.into()],
-        )
-        .await?;
+        .filter(users::Column::DeletedAt.is_null())
+        .into_model::<SessionAccount>()
+        .one(&state.db)
+        .await?
+        .ok_or_else(|| {
+            AppError::new(
+                ErrorCode::SessionRevoked,
+                "this session has ended; sign in again",
+            )
+        })?;
+    let actor = actor_of(found.account, Some(claims.sid), None)?;
+    if Utc::now() - found.session_last_seen_at > chrono::Duration::seconds(60) {
+        sessions::Entity::update_many()
+            .col_expr(sessions::Column::LastSeenAt, Expr::current_timestamp())
+            .filter(sessions::Column::Id.eq(claims.sid))
+            .exec(&state.db)
+            .await?;
     }
     Ok(actor)
 }
 
+/// The account of a live API key, with the key's id and permissions.
+#[derive(FromQueryResult)]
+struct KeyAccount {
+    #[sea_orm(nested)]
+    account: UserRow,
+    key_id: Uuid,
+    key_permissions: Vec<String>,
+}
+
 async fn from_api_key(state: &AppState, key: &str) -> AppResult<Actor> {
-    let hash = tokens::hash_token(key);
-    let row = db::one(
-        &state.db,
-        format!(
-            "UPDATE api_keys k SET last_used_at = now() FROM users u \
-             WHERE k.key_hash = $1 AND u.id = k.user_id AND k.revoked_at IS NULL \
-               AND (k.expires_at IS NULL OR k.expires_at > now()) AND u.deleted_at IS NULL \
-             RETURNING k.id AS key_id, k.permissions, {USER_COLUMNS}"
-        ),
-        [hash.into()],
-    )
-    .await?
-    .ok_or_else(|| {
-        AppError::new(
-            ErrorCode::InvalidApiKey,
-            "the API key is unknown, expired or revoked",
+    let found = account_view()
+        .join(JoinType::InnerJoin, users::Relation::ApiKeys.def())
+        .column_as(api_keys::Column::Id, "key_id")
+        .column_as(api_keys::Column::Permissions, "key_permissions")
+        .filter(api_keys::Column::KeyHash.eq(tokens::hash_token(key)))
+        .filter(api_keys::Column::RevokedAt.is_null())
+        .filter(
+            Condition::any()
+                .add(api_keys::Column::ExpiresAt.is_null())
+                .add(
+                    Expr::col((api_keys::Entity, api_keys::Column::ExpiresAt))
+                        .gt(Expr::current_timestamp()),
+                ),
         )
-    })?;
+        .filter(users::Column::DeletedAt.is_null())
+        .into_model::<KeyAccount>()
+        .one(&state.db)
+        .await?
+        .ok_or_else(|| {
+            AppError::new(
+                ErrorCode::InvalidApiKey,
+                "the API key is unknown, expired or revoked",
+            )
+        })?;
+    api_keys::Entity::update_many()
+        .col_expr(api_keys::Column::LastUsedAt, Expr::current_timestamp())
+        .filter(api_keys::Column::Id.eq(found.key_id))
+        .exec(&state.db)
+        .await?;
     let key = ApiKeyLimit {
-        id: row.try_get("", "key_id")?,
-        permissions: row.try_get("", "permissions")?,
+        id: found.key_id,
+        permissions: found.key_permissions,
     };
-    actor_of(user_from_row(&row)?, None, Some(key))
+    actor_of(found.account, None, Some(key))
 }

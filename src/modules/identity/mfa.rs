@@ -3,18 +3,21 @@
 //! Secrets are stored encrypted (`secret_box`).
 
 use chrono::Utc;
-use sea_orm::{ConnectionTrait, TransactionTrait};
+use entity::{mfa_backup_codes, mfa_totp};
+use kernel::crypto::SecretBox;
+use kernel::{Actor, AppError, AppResult, ErrorCode, FieldError, RequestMeta, db};
+use sea_orm::sea_query::{Expr, OnConflict};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter, Set,
+    TransactionTrait,
+};
 use totp_rs::{Algorithm, Secret, Totp as TOTP};
 use uuid::Uuid;
 
 use super::dto::{BackupCodesResponse, TotpEnrollResponse};
-use super::tokens;
-use crate::db;
+use super::{passwords, tokens};
 use crate::modules::audit::{self, AuditEvent};
 use crate::state::AppState;
-use kernel::crypto::SecretBox;
-use kernel::{Actor, RequestMeta};
-use kernel::{AppError, AppResult, ErrorCode, FieldError};
 
 const ISSUER: &str = "Azora";
 const BACKUP_CODES: usize = 10;
@@ -38,6 +41,14 @@ fn now_secs() -> u64 {
     u64::try_from(Utc::now().timestamp()).unwrap_or(0)
 }
 
+/// The user's TOTP secret, confirmed (`Some(true)`), pending (`Some(false)`), or none.
+async fn totp_state(db: &impl ConnectionTrait, user_id: Uuid) -> AppResult<Option<bool>> {
+    Ok(mfa_totp::Entity::find_by_id(user_id)
+        .one(db)
+        .await?
+        .map(|t| t.confirmed_at.is_some()))
+}
+
 /// Starts (or restarts) enrolment: a new unconfirmed secret.
 pub async fn enroll(
     state: &AppState,
@@ -45,14 +56,7 @@ pub async fn enroll(
     client: &RequestMeta,
 ) -> AppResult<TotpEnrollResponse> {
     let txn = state.db.begin().await?;
-    let confirmed = db::one(
-        &txn,
-        "SELECT 1 AS one FROM mfa_totp WHERE user_id = $1 AND confirmed_at IS NOT NULL",
-        [user.id.into()],
-    )
-    .await?
-    .is_some();
-    if confirmed {
+    if totp_state(&txn, user.id).await? == Some(true) {
         return Err(AppError::new(
             ErrorCode::MfaAlreadyEnabled,
             "two-factor sign-in is already on; disable it first",
@@ -62,13 +66,26 @@ pub async fn enroll(
     let uri = totp(&secret, &user.email)?
         .to_url()
         .map_err(|e| AppError::internal(anyhow::anyhow!("otpauth url: {e:?}")))?;
-    db::exec(
-        &txn,
-        "INSERT INTO mfa_totp (user_id, secret) VALUES ($1, $2) \
-         ON CONFLICT (user_id) DO UPDATE SET secret = excluded.secret, confirmed_at = NULL, \
-         last_used_step = NULL, updated_at = now()",
-        [user.id.into(), state.secret_box.seal(&secret)?.into()],
+    // A new secret replaces a pending one, and starts unconfirmed and unused.
+    mfa_totp::Entity::insert(mfa_totp::ActiveModel {
+        user_id: Set(user.id),
+        secret: Set(state.secret_box.seal(&secret)?),
+        confirmed_at: Set(None),
+        last_used_step: Set(None),
+        updated_at: Set(Utc::now()),
+        ..Default::default()
+    })
+    .on_conflict(
+        OnConflict::column(mfa_totp::Column::UserId)
+            .update_columns([
+                mfa_totp::Column::Secret,
+                mfa_totp::Column::ConfirmedAt,
+                mfa_totp::Column::LastUsedStep,
+                mfa_totp::Column::UpdatedAt,
+            ])
+            .to_owned(),
     )
+    .exec_without_returning(&txn)
     .await?;
     audit::record(
         &txn,
@@ -88,6 +105,14 @@ pub async fn enroll(
     })
 }
 
+/// A TOTP secret (sealed) with its last used step and the account's email, locked.
+#[derive(FromQueryResult)]
+struct TotpRow {
+    secret: String,
+    last_used_step: Option<i64>,
+    email: String,
+}
+
 /// Checks `code` against the user's TOTP secret and consumes its time step. `confirmed`
 /// selects the enrolled (true) or the pending (false) secret.
 async fn check_totp(
@@ -97,27 +122,30 @@ async fn check_totp(
     code: &str,
     confirmed: bool,
 ) -> AppResult<bool> {
-    let row = db::one(db, "SELECT t.secret, t.last_used_step, u.email FROM mfa_totp t JOIN users u ON u.id = t.user_id \
-             WHERE t.user_id = $1 AND (t.confirmed_at IS NOT NULL) = $2 FOR UPDATE OF t",
-            [user_id.into(), confirmed.into()],)
-        .await?;
+    let row: Option<TotpRow> = db::row(
+        db,
+        "SELECT t.secret, t.last_used_step, u.email FROM mfa_totp t JOIN users u ON u.id = t.user_id \
+         WHERE t.user_id = $1 AND (t.confirmed_at IS NOT NULL) = $2 FOR UPDATE OF t",
+        [user_id.into(), confirmed.into()],
+    )
+    .await?;
     let Some(row) = row else { return Ok(false) };
-    let secret = secret_box.open(&row.try_get::<String>("", "secret")?)?;
-    let last: Option<i64> = row.try_get("", "last_used_step")?;
-    let email: String = row.try_get("", "email")?;
+    let secret = secret_box.open(&row.secret)?;
     let code: String = code.chars().filter(|c| !c.is_whitespace()).collect();
-    let Some(step) = totp(&secret, &email)?.check(&code, now_secs()) else {
+    let Some(step) = totp(&secret, &row.email)?.check(&code, now_secs()) else {
         return Ok(false);
     };
     let step = i64::try_from(step).unwrap_or(i64::MAX);
-    if last.is_some_and(|l| step <= l) {
+    if row.last_used_step.is_some_and(|l| step <= l) {
         return Ok(false);
     }
-    db::exec(
-        db,
-        "UPDATE mfa_totp SET last_used_step = $2, updated_at = now() WHERE user_id = $1",
-        [user_id.into(), step.into()],
-    )
+    mfa_totp::ActiveModel {
+        user_id: Set(user_id),
+        last_used_step: Set(Some(step)),
+        updated_at: Set(Utc::now()),
+        ..Default::default()
+    }
+    .update(db)
     .await?;
     Ok(true)
 }
@@ -130,14 +158,7 @@ pub async fn confirm(
     code: &str,
 ) -> AppResult<BackupCodesResponse> {
     let txn = state.db.begin().await?;
-    let pending = db::one(
-        &txn,
-        "SELECT 1 AS one FROM mfa_totp WHERE user_id = $1 AND confirmed_at IS NULL",
-        [user.id.into()],
-    )
-    .await?
-    .is_some();
-    if !pending {
+    if totp_state(&txn, user.id).await? != Some(false) {
         return Err(AppError::new(
             ErrorCode::MfaNotPending,
             "start enrolment with POST /me/mfa/totp first",
@@ -149,33 +170,28 @@ pub async fn confirm(
             "the code is wrong or expired",
         )]));
     }
-    db::exec(
-        &txn,
-        "UPDATE mfa_totp SET confirmed_at = now() WHERE user_id = $1",
-        [user.id.into()],
-    )
+    mfa_totp::ActiveModel {
+        user_id: Set(user.id),
+        confirmed_at: Set(Some(Utc::now())),
+        ..Default::default()
+    }
+    .update(&txn)
     .await?;
-    db::exec(
-        &txn,
-        "DELETE FROM mfa_backup_codes WHERE user_id = $1",
-        [user.id.into()],
-    )
-    .await?;
+    mfa_backup_codes::Entity::delete_many()
+        .filter(mfa_backup_codes::Column::UserId.eq(user.id))
+        .exec(&txn)
+        .await?;
     let codes: Vec<String> = (0..BACKUP_CODES)
         .map(|_| tokens::new_backup_code())
         .collect();
-    for code in &codes {
-        db::exec(
-            &txn,
-            "INSERT INTO mfa_backup_codes (id, user_id, code_hash) VALUES ($1, $2, $3)",
-            [
-                Uuid::now_v7().into(),
-                user.id.into(),
-                tokens::hash_token(&tokens::normalize_backup_code(code)).into(),
-            ],
-        )
-        .await?;
-    }
+    mfa_backup_codes::Entity::insert_many(codes.iter().map(|code| mfa_backup_codes::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        user_id: Set(user.id),
+        code_hash: Set(tokens::hash_token(&tokens::normalize_backup_code(code))),
+        ..Default::default()
+    }))
+    .exec_without_returning(&txn)
+    .await?;
     audit::record(
         &txn,
         AuditEvent::new(
@@ -210,10 +226,14 @@ pub async fn verify_second_factor(
     if normalized.len() != 10 {
         return Ok(None);
     }
-    let used = db::exec(db, "UPDATE mfa_backup_codes SET used_at = now() WHERE user_id = $1 AND code_hash = $2 AND used_at IS NULL",
-            [user_id.into(), tokens::hash_token(&normalized).into()],)
+    let used = mfa_backup_codes::Entity::update_many()
+        .col_expr(mfa_backup_codes::Column::UsedAt, Expr::current_timestamp())
+        .filter(mfa_backup_codes::Column::UserId.eq(user_id))
+        .filter(mfa_backup_codes::Column::CodeHash.eq(tokens::hash_token(&normalized)))
+        .filter(mfa_backup_codes::Column::UsedAt.is_null())
+        .exec(db)
         .await?;
-    Ok((used.rows_affected() == 1).then_some("backup_code"))
+    Ok((used.rows_affected == 1).then_some("backup_code"))
 }
 
 /// Turns two-factor sign-in off; needs a current code or the password.
@@ -225,14 +245,7 @@ pub async fn disable(
     password: Option<String>,
 ) -> AppResult<()> {
     let txn = state.db.begin().await?;
-    let enabled = db::one(
-        &txn,
-        "SELECT 1 AS one FROM mfa_totp WHERE user_id = $1 AND confirmed_at IS NOT NULL",
-        [user.id.into()],
-    )
-    .await?
-    .is_some();
-    if !enabled {
+    if totp_state(&txn, user.id).await? != Some(true) {
         return Err(AppError::new(
             ErrorCode::MfaNotEnabled,
             "two-factor sign-in is not on",
@@ -242,7 +255,7 @@ pub async fn disable(
         (Some(code), _) => verify_second_factor(&txn, &state.secret_box, user.id, &code)
             .await?
             .is_some(),
-        (None, Some(password)) => super::service::check_password(state, user.id, password).await?,
+        (None, Some(password)) => passwords::check_password(state, user.id, password).await?,
         (None, None) => {
             return Err(AppError::validation(vec![FieldError::new(
                 "#/code",
@@ -256,12 +269,11 @@ pub async fn disable(
             "the code or password is wrong",
         )]));
     }
-    for sql in [
-        "DELETE FROM mfa_totp WHERE user_id = $1",
-        "DELETE FROM mfa_backup_codes WHERE user_id = $1",
-    ] {
-        db::exec(&txn, sql, [user.id.into()]).await?;
-    }
+    mfa_totp::Entity::delete_by_id(user.id).exec(&txn).await?;
+    mfa_backup_codes::Entity::delete_many()
+        .filter(mfa_backup_codes::Column::UserId.eq(user.id))
+        .exec(&txn)
+        .await?;
     audit::record(
         &txn,
         AuditEvent::new(

@@ -7,20 +7,31 @@
 //! is a refresh-token family, and replaying a spent refresh token ends it; the lockout state
 //! is computed from `login_attempts`, so it holds across instances; `forgot` and `resend`
 //! answer the same whether or not the address exists, and do their work after the response.
+//!
+//! Files: `accounts` (the account view, registration, verification), `sessions` (sessions and
+//! their tokens), `signin` (both sign-in steps and the attempts behind the lockout), `passwords`
+//! (strength, change, forgot, reset), `profile`, `mfa`, `api_keys`, `admin`, `authn` (the
+//! `authenticate` hook), `seed` (the demo accounts); `lockout` and `tokens` are pure rules.
 
+mod accounts;
 mod admin;
 mod api_keys;
 mod authn;
-pub mod dto;
+mod dto;
+mod email_tokens;
 mod lockout;
 mod mfa;
-pub mod password;
+mod passwords;
+mod profile;
 mod routes;
-pub mod service;
-pub mod tokens;
+mod seed;
+mod sessions;
+mod signin;
+mod tokens;
 
+pub use accounts::{NewAccount, find_user, has_accounts, register_in, require_live_user};
 pub use authn::authenticate;
-pub use service::require_live_user;
+pub use seed::seed_demo;
 
 use utoipa_actix_web::service_config::ServiceConfig;
 

@@ -5,7 +5,7 @@ use kernel::text::Line;
 use uuid::Uuid;
 
 use super::dto::*;
-use super::{admin, api_keys, mfa, service};
+use super::{accounts, admin, api_keys, mfa, passwords, profile, sessions, signin};
 use crate::http::ApiResult;
 use crate::http::auth::{AuthUser, ClientInfo};
 use crate::http::extract::{Json, Query};
@@ -45,7 +45,7 @@ pub async fn register(
     body: Json<RegisterRequest>,
 ) -> ApiResult<HttpResponse> {
     throttle(&state, &client)?;
-    let user = service::register(&state, &client, body.into_inner()).await?;
+    let user = accounts::register(&state, &client, body.into_inner()).await?;
     Ok(HttpResponse::Created().json(user))
 }
 
@@ -66,7 +66,7 @@ pub async fn verify_email(
 ) -> ApiResult<web::Json<UserResponse>> {
     throttle(&state, &client)?;
     Ok(web::Json(
-        service::verify_email(&state, &client, &body.token).await?,
+        accounts::verify_email(&state, &client, &body.token).await?,
     ))
 }
 
@@ -87,7 +87,7 @@ pub async fn resend_verification(
 ) -> ApiResult<HttpResponse> {
     throttle(&state, &client)?;
     let email = body.email.trim().to_lowercase();
-    service::resend_verification(state, client.into_inner(), email);
+    accounts::resend_verification(state.into_inner(), client.into_inner(), email);
     Ok(HttpResponse::Accepted().json(AcceptedResponse {
         message: ACCEPTED.into(),
     }))
@@ -114,7 +114,7 @@ pub async fn login(
     throttle(&state, &client)?;
     let body = body.into_inner();
     Ok(web::Json(
-        service::login(&state, &client, &body.email, body.password.into_string()).await?,
+        signin::login(&state, &client, &body.email, body.password.into_string()).await?,
     ))
 }
 
@@ -136,7 +136,7 @@ pub async fn login_mfa(
 ) -> ApiResult<web::Json<TokenResponse>> {
     throttle(&state, &client)?;
     Ok(web::Json(
-        service::login_mfa(&state, &client, &body.mfa_token, &body.code).await?,
+        signin::login_mfa(&state, &client, &body.mfa_token, &body.code).await?,
     ))
 }
 
@@ -158,7 +158,7 @@ pub async fn refresh(
 ) -> ApiResult<web::Json<TokenResponse>> {
     throttle(&state, &client)?;
     Ok(web::Json(
-        service::refresh(&state, &client, &body.refresh_token).await?,
+        sessions::refresh(&state, &client, &body.refresh_token).await?,
     ))
 }
 
@@ -177,7 +177,7 @@ pub async fn logout(
     user: AuthUser,
     client: ClientInfo,
 ) -> ApiResult<HttpResponse> {
-    service::logout(&state, &user, &client).await?;
+    sessions::logout(&state, &user, &client).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -198,7 +198,7 @@ pub async fn forgot_password(
 ) -> ApiResult<HttpResponse> {
     throttle(&state, &client)?;
     let email = body.email.trim().to_lowercase();
-    service::forgot_password(state, client.into_inner(), email);
+    passwords::forgot_password(state.into_inner(), client.into_inner(), email);
     Ok(HttpResponse::Accepted().json(AcceptedResponse {
         message: ACCEPTED.into(),
     }))
@@ -221,7 +221,7 @@ pub async fn reset_password(
 ) -> ApiResult<HttpResponse> {
     throttle(&state, &client)?;
     let body = body.into_inner();
-    service::reset_password(
+    passwords::reset_password(
         &state,
         &client,
         &body.token,
@@ -249,7 +249,7 @@ pub async fn change_password(
     body: Json<ChangePasswordRequest>,
 ) -> ApiResult<HttpResponse> {
     let body = body.into_inner();
-    service::change_password(
+    passwords::change_password(
         &state,
         &user,
         &client,
@@ -293,7 +293,7 @@ pub async fn update_me(
     body: Json<UpdateProfileRequest>,
 ) -> ApiResult<web::Json<UserResponse>> {
     Ok(web::Json(
-        service::update_profile(&state, &user, &client, body.into_inner()).await?,
+        profile::update_profile(&state, &user, &client, body.into_inner()).await?,
     ))
 }
 
@@ -310,7 +310,7 @@ pub async fn list_my_sessions(
     state: web::Data<AppState>,
     user: AuthUser,
 ) -> ApiResult<web::Json<Vec<SessionResponse>>> {
-    Ok(web::Json(service::list_sessions(&state, &user).await?))
+    Ok(web::Json(sessions::list_sessions(&state, &user).await?))
 }
 
 /// End one of your sessions.
@@ -329,7 +329,7 @@ pub async fn revoke_my_session(
     client: ClientInfo,
     id: web::Path<Uuid>,
 ) -> ApiResult<HttpResponse> {
-    service::revoke_own_session(&state, &user, &client, id.into_inner(), "session.revoke").await?;
+    sessions::revoke_own_session(&state, &user, &client, id.into_inner()).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -497,7 +497,7 @@ pub async fn get_user(
     id: web::Path<Uuid>,
 ) -> ApiResult<web::Json<UserResponse>> {
     Ok(web::Json(
-        admin::get_user(&state, &user, id.into_inner()).await?,
+        admin::view_user(&state, &user, id.into_inner()).await?,
     ))
 }
 

@@ -1307,7 +1307,7 @@ pub async fn add_instructor(
         }
     };
     let txn = state.db.begin().await?;
-    crate::modules::identity::service::require_live_user(&txn, req.user_id, "#/user_id").await?;
+    crate::modules::identity::require_live_user(&txn, req.user_id, "#/user_id").await?;
     let inserted = db::exec(
         &txn,
         "INSERT INTO course_instructors (course_id, user_id, role) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
@@ -1363,7 +1363,7 @@ pub async fn remove_instructor(
     if removed.rows_affected() == 0 {
         return Err(AppError::not_found("instructor"));
     }
-    let grants = rbac::service::revoke_scope_grants(&txn, member, course.scope()).await?;
+    let grants = rbac::revoke_scope_grants(&txn, member, course.scope()).await?;
     audit::record(
         &txn,
         AuditEvent::new(

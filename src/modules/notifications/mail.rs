@@ -23,23 +23,25 @@ use std::panic::AssertUnwindSafe;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use entity::mail_outbox;
+use entity::{mail_delivery_attempts, mail_outbox};
 use futures_util::FutureExt as _;
+use kernel::db;
+use kernel::enums::{DeliveryOutcome, MailStatus};
 use lettre::message::header::ContentType;
 use lettre::message::{Mailbox, MultiPart};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use sea_orm::ActiveValue::Set;
+use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ConnectionTrait, DatabaseConnection, DbBackend, DbErr, EntityTrait, Statement,
-    TransactionTrait, Value,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, DbErr, EntityTrait, QueryFilter,
+    Statement, TransactionTrait, Value,
 };
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use uuid::Uuid;
 
 use crate::config::{MailSettings, MailTransport, SmtpTls};
-use crate::db;
 
 /// Most rows one poll claims.
 pub const BATCH_SIZE: usize = 10;
@@ -233,13 +235,17 @@ RETURNING m.*"#;
 /// Hands claimed but unsent rows back (due at once), when stopping mid-batch.
 async fn release(db: &DatabaseConnection, ids: impl Iterator<Item = Uuid>) {
     for id in ids {
-        let stmt = Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            "UPDATE mail_outbox SET next_attempt_at = now(), updated_at = now() \
-             WHERE id = $1 AND status = 'pending'",
-            [Value::from(id)],
-        );
-        if let Err(e) = db.execute_raw(stmt).await {
+        let released = mail_outbox::Entity::update_many()
+            .col_expr(
+                mail_outbox::Column::NextAttemptAt,
+                Expr::current_timestamp(),
+            )
+            .col_expr(mail_outbox::Column::UpdatedAt, Expr::current_timestamp())
+            .filter(mail_outbox::Column::Id.eq(id))
+            .filter(mail_outbox::Column::Status.eq(MailStatus::Pending))
+            .exec(db)
+            .await;
+        if let Err(e) = released {
             // The lease runs out on its own; the message is only late.
             tracing::warn!(outbox_id = %id, error = %e, "could not release a claimed mail");
         }
@@ -281,31 +287,36 @@ async fn record(
     outcome: &Result<(), Failure>,
 ) -> Result<(), DbErr> {
     let txn = db.begin().await?;
-    let current = db::one(
+    let attempts: Option<i32> = db::scalar(
         &txn,
         "SELECT attempts FROM mail_outbox WHERE id = $1 AND status = 'pending' FOR UPDATE",
         [Value::from(row.id)],
     )
     .await?;
-    let Some(current) = current else {
+    let Some(attempts) = attempts else {
         // Another worker finished it after this one's lease ran out (or it was deleted).
         tracing::warn!(outbox_id = %row.id, sent = outcome.is_ok(), "mail row already finished elsewhere");
         return txn.rollback().await;
     };
-    let attempt = current.try_get::<i32>("", "attempts")?.saturating_add(1);
+    let attempt = attempts.saturating_add(1);
     let max_attempts = i32::try_from(settings.max_attempts.max(1)).unwrap_or(i32::MAX);
 
-    let (update, outcome_text, error) = match outcome {
+    let update = mail_outbox::Entity::update_many()
+        .col_expr(mail_outbox::Column::Attempts, Expr::value(attempt))
+        .col_expr(mail_outbox::Column::UpdatedAt, Expr::current_timestamp())
+        .filter(mail_outbox::Column::Id.eq(row.id));
+    let (update, outcome, error) = match outcome {
         Ok(()) => {
             tracing::info!(outbox_id = %row.id, kind = %row.kind, attempt, "mail sent");
             (
-                Statement::from_sql_and_values(
-                    DbBackend::Postgres,
-                    "UPDATE mail_outbox SET status = 'sent', attempts = $2, sent_at = now(), \
-                     last_error = NULL, updated_at = now() WHERE id = $1",
-                    [Value::from(row.id), Value::from(attempt)],
-                ),
-                "sent",
+                update
+                    .col_expr(mail_outbox::Column::Status, Expr::value(MailStatus::Sent))
+                    .col_expr(mail_outbox::Column::SentAt, Expr::current_timestamp())
+                    .col_expr(
+                        mail_outbox::Column::LastError,
+                        Expr::value(Option::<String>::None),
+                    ),
+                DeliveryOutcome::Sent,
                 None,
             )
         }
@@ -315,17 +326,13 @@ async fn record(
                 "mail delivery failed for good"
             );
             (
-                Statement::from_sql_and_values(
-                    DbBackend::Postgres,
-                    "UPDATE mail_outbox SET status = 'failed', attempts = $2, last_error = $3, \
-                     updated_at = now() WHERE id = $1",
-                    [
-                        Value::from(row.id),
-                        Value::from(attempt),
-                        Value::from(failure.error.clone()),
-                    ],
-                ),
-                "failed",
+                update
+                    .col_expr(mail_outbox::Column::Status, Expr::value(MailStatus::Failed))
+                    .col_expr(
+                        mail_outbox::Column::LastError,
+                        Expr::value(failure.error.clone()),
+                    ),
+                DeliveryOutcome::Failed,
                 Some(failure.error.clone()),
             )
         }
@@ -336,37 +343,33 @@ async fn record(
                 error = %failure.error, "mail delivery failed; will retry"
             );
             (
-                Statement::from_sql_and_values(
-                    DbBackend::Postgres,
-                    "UPDATE mail_outbox SET attempts = $2, last_error = $3, \
-                     next_attempt_at = now() + make_interval(secs => $4), updated_at = now() \
-                     WHERE id = $1",
-                    [
-                        Value::from(row.id),
-                        Value::from(attempt),
-                        Value::from(failure.error.clone()),
-                        Value::from(delay_ms as f64 / 1000.0),
-                    ],
-                ),
-                "failed",
+                update
+                    .col_expr(
+                        mail_outbox::Column::LastError,
+                        Expr::value(failure.error.clone()),
+                    )
+                    .col_expr(
+                        mail_outbox::Column::NextAttemptAt,
+                        Expr::cust_with_values(
+                            "now() + make_interval(secs => $1)",
+                            [delay_ms as f64 / 1000.0],
+                        ),
+                    ),
+                DeliveryOutcome::Failed,
                 Some(failure.error.clone()),
             )
         }
     };
-    txn.execute_raw(update).await?;
-    db::exec(
-        &txn,
-        "INSERT INTO mail_delivery_attempts (id, outbox_id, attempt, attempted_at, outcome, error) \
-         VALUES ($1, $2, $3, $4, $5, $6)",
-        [
-            Value::from(Uuid::now_v7()),
-            Value::from(row.id),
-            Value::from(attempt),
-            Value::from(attempted_at),
-            Value::from(outcome_text),
-            Value::from(error),
-        ],
-    )
+    update.exec(&txn).await?;
+    mail_delivery_attempts::Entity::insert(mail_delivery_attempts::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        outbox_id: Set(row.id),
+        attempt: Set(attempt),
+        attempted_at: Set(attempted_at),
+        outcome: Set(outcome),
+        error: Set(error),
+    })
+    .exec_without_returning(&txn)
     .await?;
     txn.commit().await
 }

@@ -1,15 +1,21 @@
 //! `notifications`: what the platform tells its users. Today: transactional mail through the
 //! outbox (`mail`); in-app notifications and preferences come with their issue.
+//!
+//! Owns `mail_outbox` and `mail_delivery_attempts`. Rules: a service enqueues a message in the
+//! transaction of the change that causes it (`enqueue`), so it exists exactly when the change
+//! commits; the worker delivers each message at least once, retrying with backoff, and records
+//! every attempt. Recipients' addresses come from `identity`.
 
 pub mod mail;
+
+pub use mail::{MailWorker, OutgoingMail, enqueue};
 
 use futures_util::future::BoxFuture;
 use kernel::AppResult;
 use kernel::event::DomainEvent;
-use mail::OutgoingMail;
 use sea_orm::DatabaseTransaction;
 
-use crate::db;
+use crate::modules::identity;
 use crate::state::AppState;
 
 /// Subscriber of `CourseCompleted`: congratulates the learner by mail (same transaction).
@@ -30,21 +36,18 @@ async fn congratulate(txn: &DatabaseTransaction, event: &DomainEvent) -> AppResu
     else {
         return Ok(());
     };
-    let Some(user) = db::one(
-        txn,
-        "SELECT email, display_name FROM users WHERE id = $1 AND deleted_at IS NULL",
-        [(*user_id).into()],
-    )
-    .await?
+    let Some(user) = identity::find_user(txn, *user_id)
+        .await?
+        .filter(|u| u.deleted_at.is_none())
     else {
         return Ok(());
     };
-    let name: String = user.try_get("", "display_name")?;
-    mail::enqueue(
+    let name = user.display_name;
+    enqueue(
         txn,
         OutgoingMail {
             kind: "course_completed",
-            to: user.try_get("", "email")?,
+            to: user.email,
             subject: format!("You completed {course_title}"),
             text: format!(
                 "Hello {name},\n\nCongratulations: you completed the course \"{course_title}\" on Azora.\n"

@@ -8,8 +8,10 @@
 
 mod dto;
 mod routes;
+mod seed;
 mod service;
 
+pub use seed::seed_demo;
 pub use service::{find, is_member, publishing_scope};
 
 use utoipa_actix_web::service_config::ServiceConfig;

@@ -2,6 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use kernel::text::{Line, Text};
+use sea_orm::FromQueryResult;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -17,7 +18,7 @@ pub struct PermissionResponse {
 }
 
 /// A role and the permissions it bundles itself (it also inherits its parent's).
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, ToSchema, FromQueryResult)]
 pub struct RoleResponse {
     pub id: Uuid,
     #[schema(example = "instructor")]
@@ -47,7 +48,7 @@ pub struct CreateRoleRequest {
 }
 
 /// A grant of a role or of one permission to a user, in a scope.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, ToSchema, FromQueryResult)]
 pub struct AssignmentResponse {
     pub id: Uuid,
     pub user_id: Uuid,

@@ -8,9 +8,9 @@
 //! are loaded once per request and cached on the `Actor`. Granting what you do not hold
 //! yourself, or `super_admin`, needs `role:assign` globally.
 
-pub mod dto;
+mod dto;
 mod routes;
-pub mod service;
+mod service;
 
 pub use kernel::{GrantSet, Scope, ScopeType};
 pub use service::{assign_role, load_grants, on_user_registered, revoke_scope_grants};

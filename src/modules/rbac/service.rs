@@ -1,21 +1,28 @@
 //! Authorization for every module (`require`), and the roles and assignments behind it.
+//!
+//! Single-table reads and writes go through the entities; the grants of a user (a recursive
+//! walk of the role hierarchy), the role view (with its parent and permissions) and the
+//! assignment view (with role and permission names) are explicit SQL read into typed rows.
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
+use entity::{permissions, role_assignments, role_permissions, roles};
 use futures_util::future::BoxFuture;
 use kernel::event::DomainEvent;
-use sea_orm::{ConnectionTrait, DatabaseConnection, DatabaseTransaction, TransactionTrait};
+use kernel::{Actor, AppError, AppResult, ErrorCode, FieldError, RequestMeta, db};
+use kernel::{Grant, GrantSet, HeldRole, Scope, ScopeType};
+use sea_orm::sea_query::OnConflict;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
+    EntityTrait, FromQueryResult, QueryFilter, QueryOrder, Set, TransactionTrait,
+};
 use uuid::Uuid;
 
 use super::dto::{
     AssignmentResponse, CreateAssignmentRequest, CreateRoleRequest, ListAssignmentsQuery,
     PermissionResponse, RoleResponse,
 };
-use crate::db;
 use crate::modules::audit::{self, AuditEvent};
 use crate::state::AppState;
-use kernel::{Actor, RequestMeta};
-use kernel::{AppError, AppResult, ErrorCode, FieldError};
-use kernel::{Grant, GrantSet, HeldRole, Scope, ScopeType};
 
 const GRANTS_SQL: &str = r#"
 WITH RECURSIVE active AS (
@@ -30,23 +37,34 @@ WITH RECURSIVE active AS (
     FROM chain c JOIN roles r ON r.id = c.role_id JOIN roles p ON p.id = r.parent_id
     WHERE c.depth < 32
 )
-SELECT 'permission' AS kind, p.key AS name, a.scope_type, a.scope_id, a.expires_at, c.via_role AS source
+SELECT false AS is_role, p.key AS name, a.scope_type, a.scope_id, a.expires_at, c.via_role AS source
 FROM chain c
 JOIN active a ON a.id = c.assignment_id
 JOIN role_permissions rp ON rp.role_id = c.role_id
 JOIN permissions p ON p.id = rp.permission_id
 UNION ALL
-SELECT 'permission', p.key, a.scope_type, a.scope_id, a.expires_at, 'direct'
+SELECT false, p.key, a.scope_type, a.scope_id, a.expires_at, 'direct'
 FROM active a JOIN permissions p ON p.id = a.permission_id
 UNION ALL
-SELECT 'role', r.name, a.scope_type, a.scope_id, a.expires_at, c.via_role
+SELECT true, r.name, a.scope_type, a.scope_id, a.expires_at, c.via_role
 FROM chain c JOIN active a ON a.id = c.assignment_id JOIN roles r ON r.id = c.role_id
 "#;
 
-fn scope_of(kind: &str, id: Option<Uuid>) -> Scope {
-    match (ScopeType::parse(kind), id) {
-        (Some(ScopeType::Organization), Some(id)) => Scope::Organization(id),
-        (Some(ScopeType::Course), Some(id)) => Scope::Course {
+/// One row of [`GRANTS_SQL`]: a permission held (with where it comes from), or a role held.
+#[derive(FromQueryResult)]
+struct GrantRow {
+    is_role: bool,
+    name: String,
+    scope_type: ScopeType,
+    scope_id: Option<Uuid>,
+    expires_at: Option<DateTime<Utc>>,
+    source: String,
+}
+
+fn scope_of(kind: ScopeType, id: Option<Uuid>) -> Scope {
+    match (kind, id) {
+        (ScopeType::Organization, Some(id)) => Scope::Organization(id),
+        (ScopeType::Course, Some(id)) => Scope::Course {
             id,
             organization_id: None,
         },
@@ -70,21 +88,21 @@ pub fn on_user_registered<'a>(
 }
 
 async fn grants_of_user(db: &impl ConnectionTrait, user_id: Uuid) -> AppResult<GrantSet> {
-    let rows = db::all(db, GRANTS_SQL, [user_id.into()]).await?;
+    let rows: Vec<GrantRow> = db::rows(db, GRANTS_SQL, [user_id.into()]).await?;
     let mut set = GrantSet::default();
     for row in rows {
-        let kind: String = row.try_get("", "kind")?;
-        let name: String = row.try_get("", "name")?;
-        let scope_type: String = row.try_get("", "scope_type")?;
-        let scope = scope_of(&scope_type, row.try_get("", "scope_id")?);
-        if kind == "role" {
-            set.roles.push(HeldRole { name, scope });
+        let scope = scope_of(row.scope_type, row.scope_id);
+        if row.is_role {
+            set.roles.push(HeldRole {
+                name: row.name,
+                scope,
+            });
         } else {
             set.grants.push(Grant {
-                permission: name,
+                permission: row.name,
                 scope,
-                expires_at: row.try_get("", "expires_at")?,
-                source: row.try_get("", "source")?,
+                expires_at: row.expires_at,
+                source: row.source,
             });
         }
     }
@@ -92,8 +110,19 @@ async fn grants_of_user(db: &impl ConnectionTrait, user_id: Uuid) -> AppResult<G
 }
 
 async fn role_id(db: &impl ConnectionTrait, name: &str) -> AppResult<Option<Uuid>> {
-    let row = db::one(db, "SELECT id FROM roles WHERE name = $1", [name.into()]).await?;
-    Ok(row.map(|r| r.try_get("", "id")).transpose()?)
+    Ok(roles::Entity::find()
+        .filter(roles::Column::Name.eq(name))
+        .one(db)
+        .await?
+        .map(|r| r.id))
+}
+
+async fn permission_id(db: &impl ConnectionTrait, key: &str) -> AppResult<Option<Uuid>> {
+    Ok(permissions::Entity::find()
+        .filter(permissions::Column::Key.eq(key))
+        .one(db)
+        .await?
+        .map(|p| p.id))
 }
 
 /// Grants `role` to `user_id` in `scope` (idempotent). For other modules: orgs make the
@@ -108,20 +137,19 @@ pub async fn assign_role(
     let role_id = role_id(db, role)
         .await?
         .ok_or_else(|| AppError::internal(anyhow::anyhow!("system role {role} missing")))?;
-    let (kind, scope_id) = scope.parts();
-    db::exec(
-        db,
-        "INSERT INTO role_assignments (id, user_id, role_id, scope_type, scope_id, granted_by) \
-         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
-        [
-            Uuid::now_v7().into(),
-            user_id.into(),
-            role_id.into(),
-            kind.as_str().into(),
-            scope_id.into(),
-            granted_by.into(),
-        ],
-    )
+    let (scope_type, scope_id) = scope.parts();
+    // Idempotent: a grant that exists (`role_assignments_unique`) stays as it is.
+    role_assignments::Entity::insert(role_assignments::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        user_id: Set(user_id),
+        role_id: Set(Some(role_id)),
+        scope_type: Set(scope_type),
+        scope_id: Set(scope_id),
+        granted_by: Set(granted_by),
+        ..Default::default()
+    })
+    .on_conflict(OnConflict::new().do_nothing().to_owned())
+    .exec_without_returning(db)
     .await?;
     Ok(())
 }
@@ -132,55 +160,46 @@ pub async fn revoke_scope_grants(
     user_id: Uuid,
     scope: Scope,
 ) -> AppResult<u64> {
-    let (kind, scope_id) = scope.parts();
-    let res = db::exec(db, "DELETE FROM role_assignments WHERE user_id = $1 AND scope_type = $2 AND scope_id IS NOT DISTINCT FROM $3",
-            [user_id.into(), kind.as_str().into(), scope_id.into()],)
+    let (scope_type, scope_id) = scope.parts();
+    let res = role_assignments::Entity::delete_many()
+        .filter(role_assignments::Column::UserId.eq(user_id))
+        .filter(role_assignments::Column::ScopeType.eq(scope_type))
+        .filter(match scope_id {
+            Some(id) => role_assignments::Column::ScopeId.eq(id),
+            None => role_assignments::Column::ScopeId.is_null(),
+        })
+        .exec(db)
         .await?;
-    Ok(res.rows_affected())
+    Ok(res.rows_affected)
 }
 
 pub async fn list_permissions(db: &impl ConnectionTrait) -> AppResult<Vec<PermissionResponse>> {
-    let rows = db::all(
-        db,
-        "SELECT key, description FROM permissions ORDER BY key",
-        [],
-    )
-    .await?;
-    rows.into_iter()
-        .map(|r| {
-            Ok(PermissionResponse {
-                key: r.try_get("", "key")?,
-                description: r.try_get("", "description")?,
-            })
+    Ok(permissions::Entity::find()
+        .order_by_asc(permissions::Column::Key)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|p| PermissionResponse {
+            key: p.key,
+            description: p.description,
         })
-        .collect()
+        .collect())
 }
 
+/// The role view: a role with its parent's name and the permissions it adds.
 const ROLES_SQL: &str = "SELECT r.id, r.name, r.description, r.is_system, p.name AS parent, \
      coalesce(array_agg(pm.key ORDER BY pm.key) FILTER (WHERE pm.key IS NOT NULL), '{}') AS permissions \
      FROM roles r LEFT JOIN roles p ON p.id = r.parent_id \
      LEFT JOIN role_permissions rp ON rp.role_id = r.id \
      LEFT JOIN permissions pm ON pm.id = rp.permission_id";
 
-fn role_from_row(r: &sea_orm::QueryResult) -> AppResult<RoleResponse> {
-    Ok(RoleResponse {
-        id: r.try_get("", "id")?,
-        name: r.try_get("", "name")?,
-        description: r.try_get("", "description")?,
-        parent: r.try_get("", "parent")?,
-        is_system: r.try_get("", "is_system")?,
-        permissions: r.try_get("", "permissions")?,
-    })
-}
-
 pub async fn list_roles(db: &impl ConnectionTrait) -> AppResult<Vec<RoleResponse>> {
-    let rows = db::all(
+    Ok(db::rows(
         db,
         format!("{ROLES_SQL} GROUP BY r.id, p.name ORDER BY r.name"),
         [],
     )
-    .await?;
-    rows.iter().map(role_from_row).collect()
+    .await?)
 }
 
 /// Creates a custom role (needs `role:manage` globally).
@@ -216,38 +235,35 @@ pub async fn create_role(
         None => None,
     };
     let id = Uuid::now_v7();
-    let inserted = db::exec(
-        &txn,
-        "INSERT INTO roles (id, name, description, parent_id) VALUES ($1, $2, $3, $4) \
-             ON CONFLICT (name) DO NOTHING",
-        [
-            id.into(),
-            req.name.clone().into(),
-            req.description.clone().unwrap_or_default().into(),
-            parent_id.into(),
-        ],
-    )
-    .await?;
-    if inserted.rows_affected() == 0 {
-        return Err(AppError::new(
-            ErrorCode::RoleExists,
-            format!("a role named {} exists", req.name),
-        ));
+    // A taken name is 409 `role_exists` (`roles_name_key`).
+    roles::ActiveModel {
+        id: Set(id),
+        name: Set(req.name.to_string()),
+        description: Set(req
+            .description
+            .as_ref()
+            .map(|d| d.to_string())
+            .unwrap_or_default()),
+        parent_id: Set(parent_id),
+        ..Default::default()
     }
+    .insert(&txn)
+    .await?;
     for (i, key) in req.permissions.iter().enumerate() {
-        let added = db::exec(
-            &txn,
-            "INSERT INTO role_permissions (role_id, permission_id) \
-                 SELECT $1, id FROM permissions WHERE key = $2 ON CONFLICT DO NOTHING",
-            [id.into(), key.clone().into()],
-        )
-        .await?;
-        if added.rows_affected() == 0 && !req.permissions[..i].contains(key) {
+        let Some(permission_id) = permission_id(&txn, key).await? else {
             return Err(AppError::validation(vec![FieldError::new(
                 format!("#/permissions/{i}"),
                 format!("unknown permission `{key}`"),
             )]));
-        }
+        };
+        // A permission listed twice is added once.
+        role_permissions::Entity::insert(role_permissions::ActiveModel {
+            role_id: Set(id),
+            permission_id: Set(permission_id),
+        })
+        .on_conflict_do_nothing()
+        .exec_without_returning(&txn)
+        .await?;
     }
     audit::record(
         &txn,
@@ -256,37 +272,22 @@ pub async fn create_role(
         client,
     )
     .await?;
-    let row = db::one(
+    let role: RoleResponse = db::row(
         &txn,
         format!("{ROLES_SQL} WHERE r.id = $1 GROUP BY r.id, p.name"),
         [id.into()],
     )
     .await?
     .ok_or_else(|| AppError::not_found("role"))?;
-    let role = role_from_row(&row)?;
     txn.commit().await?;
     Ok(role)
 }
 
+/// The assignment view: a grant with the names of its role or permission.
 const ASSIGNMENTS_SQL: &str = "SELECT a.id, a.user_id, r.name AS role, p.key AS permission, a.scope_type, \
      a.scope_id, a.expires_at, a.granted_by, a.created_at \
      FROM role_assignments a LEFT JOIN roles r ON r.id = a.role_id \
      LEFT JOIN permissions p ON p.id = a.permission_id";
-
-fn assignment_from_row(r: &sea_orm::QueryResult) -> AppResult<AssignmentResponse> {
-    let scope_type: String = r.try_get("", "scope_type")?;
-    Ok(AssignmentResponse {
-        id: r.try_get("", "id")?,
-        user_id: r.try_get("", "user_id")?,
-        role: r.try_get("", "role")?,
-        permission: r.try_get("", "permission")?,
-        scope_type: ScopeType::parse(&scope_type).unwrap_or(ScopeType::Global),
-        scope_id: r.try_get("", "scope_id")?,
-        expires_at: r.try_get("", "expires_at")?,
-        granted_by: r.try_get("", "granted_by")?,
-        created_at: r.try_get("", "created_at")?,
-    })
-}
 
 /// Lists assignments: your own freely; others' with `role:read` in the scope asked about.
 pub async fn list_assignments(
@@ -305,11 +306,11 @@ pub async fn list_assignments(
     let (kind, scope_id) = match scope {
         Some(s) => {
             let (k, id) = s.parts();
-            (Some(k.as_str()), id)
+            (Some(k), id)
         }
         None => (None, None),
     };
-    let rows = db::all(
+    Ok(db::rows(
         &state.db,
         format!(
             "{ASSIGNMENTS_SQL} WHERE ($1::uuid IS NULL OR a.user_id = $1) \
@@ -317,14 +318,9 @@ pub async fn list_assignments(
                  AND ($3::uuid IS NULL OR a.scope_id = $3) \
                  ORDER BY a.created_at, a.id LIMIT 500"
         ),
-        [
-            q.user_id.into(),
-            kind.map(str::to_owned).into(),
-            scope_id.into(),
-        ],
+        [q.user_id.into(), kind.into(), scope_id.into()],
     )
-    .await?;
-    rows.iter().map(assignment_from_row).collect()
+    .await?)
 }
 
 /// Grants a role or a permission. Needs `role:assign` in the scope; a role or permission the
@@ -376,7 +372,7 @@ pub async fn create_assignment(
     }
 
     let txn = state.db.begin().await?;
-    crate::modules::identity::service::require_live_user(&txn, req.user_id, "#/user_id").await?;
+    crate::modules::identity::require_live_user(&txn, req.user_id, "#/user_id").await?;
     let (role_id, permission_id) = match (&req.role, &req.permission) {
         (Some(role), _) => (
             Some(role_id(&txn, role).await?.ok_or_else(|| {
@@ -384,41 +380,30 @@ pub async fn create_assignment(
             })?),
             None,
         ),
-        (_, Some(key)) => {
-            let row = db::one(
-                &txn,
-                "SELECT id FROM permissions WHERE key = $1",
-                [key.clone().into()],
-            )
-            .await?
-            .ok_or_else(|| {
+        (_, Some(key)) => (
+            None,
+            Some(permission_id(&txn, key).await?.ok_or_else(|| {
                 AppError::validation(vec![FieldError::new("#/permission", "no such permission")])
-            })?;
-            (None, Some(row.try_get::<Uuid>("", "id")?))
-        }
+            })?),
+        ),
         _ => (None, None),
     };
     let id = Uuid::now_v7();
     let (kind, scope_id) = scope.parts();
-    let inserted = db::exec(&txn, "INSERT INTO role_assignments (id, user_id, role_id, permission_id, scope_type, scope_id, expires_at, granted_by) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING",
-            [
-                id.into(),
-                req.user_id.into(),
-                role_id.into(),
-                permission_id.into(),
-                kind.as_str().into(),
-                scope_id.into(),
-                req.expires_at.into(),
-                user.id.into(),
-            ],)
-        .await?;
-    if inserted.rows_affected() == 0 {
-        return Err(AppError::new(
-            ErrorCode::AssignmentExists,
-            "this grant already exists in this scope",
-        ));
+    // The same grant twice is 409 `assignment_exists` (`role_assignments_unique`).
+    role_assignments::ActiveModel {
+        id: Set(id),
+        user_id: Set(req.user_id),
+        role_id: Set(role_id),
+        permission_id: Set(permission_id),
+        scope_type: Set(kind),
+        scope_id: Set(scope_id),
+        expires_at: Set(req.expires_at),
+        granted_by: Set(Some(user.id)),
+        ..Default::default()
     }
+    .insert(&txn)
+    .await?;
     audit::record(
         &txn,
         AuditEvent::new(
@@ -435,14 +420,13 @@ pub async fn create_assignment(
         client,
     )
     .await?;
-    let row = db::one(
+    let out: AssignmentResponse = db::row(
         &txn,
         format!("{ASSIGNMENTS_SQL} WHERE a.id = $1"),
         [id.into()],
     )
     .await?
     .ok_or_else(|| AppError::not_found("assignment"))?;
-    let out = assignment_from_row(&row)?;
     txn.commit().await?;
     Ok(out)
 }
@@ -455,14 +439,13 @@ pub async fn delete_assignment(
     id: Uuid,
 ) -> AppResult<()> {
     let txn = state.db.begin().await?;
-    let row = db::one(
+    let a: AssignmentResponse = db::row(
         &txn,
         format!("{ASSIGNMENTS_SQL} WHERE a.id = $1 FOR UPDATE OF a"),
         [id.into()],
     )
     .await?
     .ok_or_else(|| AppError::not_found("assignment"))?;
-    let a = assignment_from_row(&row)?;
     let scope = match Scope::from_parts(a.scope_type, a.scope_id)? {
         scope @ Scope::Course { .. } => crate::authz::resolve(state, scope).await?.unwrap_or(scope),
         scope => scope,
@@ -477,12 +460,9 @@ pub async fn delete_assignment(
             },
         );
     }
-    db::exec(
-        &txn,
-        "DELETE FROM role_assignments WHERE id = $1",
-        [id.into()],
-    )
-    .await?;
+    role_assignments::Entity::delete_by_id(id)
+        .exec(&txn)
+        .await?;
     audit::record(
         &txn,
         AuditEvent::new(

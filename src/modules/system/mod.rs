@@ -2,11 +2,15 @@
 //!
 //! Owns `platform_settings` (operator-editable key/value settings; only rows marked public are
 //! shown to clients). Readiness is one `SELECT 1` through the pool plus the migration state
-//! found at start-up; it never writes.
+//! found at start-up; it never writes. The demo settings of `azora seed` are added by
+//! [`seed_demo`].
 
 mod dto;
 mod routes;
-pub mod service;
+mod seed;
+mod service;
+
+pub use seed::seed_demo;
 
 use utoipa_actix_web::service_config::ServiceConfig;
 

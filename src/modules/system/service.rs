@@ -3,10 +3,8 @@
 use std::collections::BTreeMap;
 
 use entity::platform_settings;
+use kernel::{AppResult, db};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
-
-use crate::db;
-use kernel::AppResult;
 
 /// One round trip that proves the database answers.
 pub async fn ping(db: &impl ConnectionTrait) -> AppResult<()> {
@@ -28,11 +26,10 @@ pub async fn public_settings(
 
 /// Name of the newest applied migration.
 pub async fn schema_version(db: &impl ConnectionTrait) -> AppResult<Option<String>> {
-    let row = db::one(
+    Ok(db::scalar(
         db,
         "SELECT version FROM seaql_migrations ORDER BY version DESC LIMIT 1",
         [],
     )
-    .await?;
-    Ok(row.and_then(|r| r.try_get::<String>("", "version").ok()))
+    .await?)
 }
