@@ -192,8 +192,8 @@ pub use assessments::{
 };
 pub use identity::AccountStatus;
 pub use lms::{
-    CoInstructorRole, CourseLevel, CourseSort, CourseStatus, EnrollmentStatus, LessonKind,
-    PriceFilter, ProgressUpdate,
+    CoInstructorRole, CourseLevel, CourseSort, CourseStatus, EnrollmentStatus, InstructorRole,
+    LessonKind, PriceFilter, ProgressStatus, ProgressUpdate,
 };
 pub use orgs::OrganizationKind;
 
