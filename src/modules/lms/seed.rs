@@ -15,8 +15,9 @@ use rust_decimal::Decimal;
 use sea_orm::{DatabaseTransaction, TransactionTrait};
 use uuid::Uuid;
 
-use super::catalog::course_row;
-use super::learning::{complete_lesson_for, enroll_in};
+use super::access::course_row;
+use super::enrollments::enroll_in;
+use super::progress::complete_lesson_for;
 use crate::db;
 use crate::modules::rbac::{self, Scope};
 use crate::modules::wallet::service::{Posting, ensure_wallet, post, system_wallet};
