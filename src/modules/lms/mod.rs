@@ -18,14 +18,15 @@
 //! visibility, the course row lock), `categories`, `prerequisites`, `catalog` (course reads:
 //! search, teaching list, detail), `instructors`, `courses` (writes and workflow),
 //! `enrollments`, `progress` (progress and completion), `structure` (modules and lessons; its
-//! edits recompute progress), `community` (reviews, bookmarks, analytics), `paths`, `seed`;
-//! `routes` (the handlers) and `dto` serve them all.
+//! edits recompute progress), `community` (reviews, bookmarks, analytics), `paths`, `seed`
+//! (with its data, `demo_catalog`); `routes` (the handlers) and `dto` serve them all.
 
 mod access;
 mod catalog;
 mod categories;
 mod community;
 mod courses;
+mod demo_catalog;
 mod dto;
 mod enrollments;
 mod instructors;
