@@ -2,7 +2,7 @@
 # Azora's catalog benchmark (run by hand; not part of CI). Prints, side by side on this machine:
 #   - GET /api/v1/courses?q=<word>&per_page=20 under wrk, anonymous, a random topic word per
 #     request (the words of `examples/bench_catalog.rs --print-words`, a few hundred hits each),
-#     against (a) pgbench running the catalog page query `catalog::search_sql("relevance")`
+#     against (a) pgbench running the catalog page query `lms::search_sql(CourseSort::Relevance)`
 #     (printed by the example) with the same parameters, one pgbench script per word;
 #   - GET /api/v1/courses/{id} under wrk, a random published course per request, against
 #     (b) pgbench running the statements of one such request, captured from the Postgres log;

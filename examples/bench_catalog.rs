@@ -474,7 +474,8 @@ async fn main() {
     match args.first().map(String::as_str) {
         Some("--print-sql") => {
             let sort = args.get(1).map_or("relevance", String::as_str);
-            println!("{}", azora::modules::lms::catalog::search_sql(sort));
+            let sort = sort.parse().unwrap_or_else(|e| panic!("sort: {e}"));
+            println!("{}", azora::modules::lms::search_sql(sort));
             return;
         }
         Some("--print-words") => {

@@ -37,7 +37,7 @@ pub async fn run_all(state: &AppState) -> anyhow::Result<SeedReport> {
         "ledger_transactions",
         crate::modules::wallet::seed_demo(state).await?,
     ));
-    report.push(("lms", crate::modules::lms::seed::seed_demo(state).await?));
+    report.push(("lms", crate::modules::lms::seed_demo(state).await?));
     report.push((
         "assessments",
         crate::modules::assessments::seed::seed_demo(state).await?,

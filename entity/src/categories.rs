@@ -17,6 +17,27 @@ pub struct Model {
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {}
+pub enum Relation {
+    #[sea_orm(belongs_to = "Entity", from = "Column::ParentId", to = "Column::Id")]
+    Parent,
+    #[sea_orm(has_many = "super::course_categories::Entity")]
+    CourseCategories,
+}
+
+impl Related<super::course_categories::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::CourseCategories.def()
+    }
+}
+
+impl Related<super::courses::Entity> for Entity {
+    fn to() -> RelationDef {
+        super::course_categories::Relation::Course.def()
+    }
+
+    fn via() -> Option<RelationDef> {
+        Some(super::course_categories::Relation::Category.def().rev())
+    }
+}
 
 impl ActiveModelBehavior for ActiveModel {}

@@ -12,6 +12,32 @@ pub struct Model {
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {}
+pub enum Relation {
+    #[sea_orm(
+        belongs_to = "super::courses::Entity",
+        from = "Column::CourseId",
+        to = "super::courses::Column::Id",
+        on_delete = "Cascade"
+    )]
+    Course,
+    #[sea_orm(
+        belongs_to = "super::categories::Entity",
+        from = "Column::CategoryId",
+        to = "super::categories::Column::Id"
+    )]
+    Category,
+}
+
+impl Related<super::courses::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Course.def()
+    }
+}
+
+impl Related<super::categories::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Category.def()
+    }
+}
 
 impl ActiveModelBehavior for ActiveModel {}

@@ -1,4 +1,4 @@
-//! `course_modules`: the ordered modules of a course.
+//! `course_modules`: the ordered modules of a course (positions 0..n-1).
 
 use sea_orm::entity::prelude::*;
 
@@ -16,6 +16,28 @@ pub struct Model {
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {}
+pub enum Relation {
+    #[sea_orm(
+        belongs_to = "super::courses::Entity",
+        from = "Column::CourseId",
+        to = "super::courses::Column::Id",
+        on_delete = "Cascade"
+    )]
+    Course,
+    #[sea_orm(has_many = "super::lessons::Entity")]
+    Lessons,
+}
+
+impl Related<super::courses::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Course.def()
+    }
+}
+
+impl Related<super::lessons::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Lessons.def()
+    }
+}
 
 impl ActiveModelBehavior for ActiveModel {}

@@ -1,4 +1,4 @@
-//! `course_prerequisites`: the courses a course requires completing first.
+//! `course_prerequisites`: the courses a course requires completing first (no cycles).
 
 use sea_orm::entity::prelude::*;
 
@@ -13,6 +13,30 @@ pub struct Model {
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {}
+pub enum Relation {
+    /// The course that requires.
+    #[sea_orm(
+        belongs_to = "super::courses::Entity",
+        from = "Column::CourseId",
+        to = "super::courses::Column::Id",
+        on_delete = "Cascade"
+    )]
+    Course,
+    /// The course required.
+    #[sea_orm(
+        belongs_to = "super::courses::Entity",
+        from = "Column::PrerequisiteId",
+        to = "super::courses::Column::Id",
+        on_delete = "Cascade"
+    )]
+    Prerequisite,
+}
+
+/// The requiring course (the prerequisite is `Relation::Prerequisite`).
+impl Related<super::courses::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Course.def()
+    }
+}
 
 impl ActiveModelBehavior for ActiveModel {}

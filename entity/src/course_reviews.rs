@@ -1,4 +1,5 @@
-//! `course_reviews`: a learner's rating and review of a course, with the instructor's reply.
+//! `course_reviews`: a learner's rating and review of a course (one per learner and course),
+//! with the instructor's reply.
 
 use sea_orm::entity::prelude::*;
 
@@ -19,6 +20,40 @@ pub struct Model {
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {}
+pub enum Relation {
+    #[sea_orm(
+        belongs_to = "super::courses::Entity",
+        from = "Column::CourseId",
+        to = "super::courses::Column::Id"
+    )]
+    Course,
+    /// The learner who wrote it.
+    #[sea_orm(
+        belongs_to = "super::users::Entity",
+        from = "Column::UserId",
+        to = "super::users::Column::Id"
+    )]
+    Author,
+    /// Who answered it.
+    #[sea_orm(
+        belongs_to = "super::users::Entity",
+        from = "Column::RepliedBy",
+        to = "super::users::Column::Id"
+    )]
+    Replier,
+}
+
+impl Related<super::courses::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Course.def()
+    }
+}
+
+/// The author (the replier is `Relation::Replier`).
+impl Related<super::users::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Author.def()
+    }
+}
 
 impl ActiveModelBehavior for ActiveModel {}

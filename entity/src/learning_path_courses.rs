@@ -1,4 +1,4 @@
-//! `learning_path_courses`: the ordered courses of a learning path.
+//! `learning_path_courses`: the ordered courses of a learning path, each required or optional.
 
 use sea_orm::entity::prelude::*;
 
@@ -14,6 +14,32 @@ pub struct Model {
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {}
+pub enum Relation {
+    #[sea_orm(
+        belongs_to = "super::learning_paths::Entity",
+        from = "Column::PathId",
+        to = "super::learning_paths::Column::Id",
+        on_delete = "Cascade"
+    )]
+    Path,
+    #[sea_orm(
+        belongs_to = "super::courses::Entity",
+        from = "Column::CourseId",
+        to = "super::courses::Column::Id"
+    )]
+    Course,
+}
+
+impl Related<super::learning_paths::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Path.def()
+    }
+}
+
+impl Related<super::courses::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Course.def()
+    }
+}
 
 impl ActiveModelBehavior for ActiveModel {}

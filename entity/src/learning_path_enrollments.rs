@@ -1,4 +1,4 @@
-//! `learning_path_enrollments`: a user's enrollment in a learning path.
+//! `learning_path_enrollments`: a user's enrollment in a learning path (once per path).
 
 use sea_orm::entity::prelude::*;
 
@@ -13,6 +13,31 @@ pub struct Model {
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {}
+pub enum Relation {
+    #[sea_orm(
+        belongs_to = "super::learning_paths::Entity",
+        from = "Column::PathId",
+        to = "super::learning_paths::Column::Id"
+    )]
+    Path,
+    #[sea_orm(
+        belongs_to = "super::users::Entity",
+        from = "Column::UserId",
+        to = "super::users::Column::Id"
+    )]
+    User,
+}
+
+impl Related<super::learning_paths::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Path.def()
+    }
+}
+
+impl Related<super::users::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::User.def()
+    }
+}
 
 impl ActiveModelBehavior for ActiveModel {}

@@ -14,6 +14,32 @@ pub struct Model {
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {}
+pub enum Relation {
+    #[sea_orm(
+        belongs_to = "super::users::Entity",
+        from = "Column::UserId",
+        to = "super::users::Column::Id"
+    )]
+    User,
+    #[sea_orm(
+        belongs_to = "super::lessons::Entity",
+        from = "Column::LessonId",
+        to = "super::lessons::Column::Id",
+        on_delete = "Cascade"
+    )]
+    Lesson,
+}
+
+impl Related<super::users::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::User.def()
+    }
+}
+
+impl Related<super::lessons::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Lesson.def()
+    }
+}
 
 impl ActiveModelBehavior for ActiveModel {}

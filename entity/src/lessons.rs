@@ -1,5 +1,6 @@
-//! `lessons`: the ordered lessons of a course module.
+//! `lessons`: the ordered lessons of a course module (positions 0..n-1).
 
+use kernel::enums::LessonKind;
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -10,7 +11,7 @@ pub struct Model {
     pub module_id: Uuid,
     pub course_id: Uuid,
     pub title: String,
-    pub kind: String,
+    pub kind: LessonKind,
     pub content: String,
     pub media_url: Option<String>,
     pub duration_minutes: i32,
@@ -22,6 +23,49 @@ pub struct Model {
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {}
+pub enum Relation {
+    #[sea_orm(
+        belongs_to = "super::course_modules::Entity",
+        from = "Column::ModuleId",
+        to = "super::course_modules::Column::Id",
+        on_delete = "Cascade"
+    )]
+    Module,
+    #[sea_orm(
+        belongs_to = "super::courses::Entity",
+        from = "Column::CourseId",
+        to = "super::courses::Column::Id",
+        on_delete = "Cascade"
+    )]
+    Course,
+    #[sea_orm(has_many = "super::lesson_progress::Entity")]
+    Progress,
+    #[sea_orm(has_many = "super::lesson_bookmarks::Entity")]
+    Bookmarks,
+}
+
+impl Related<super::course_modules::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Module.def()
+    }
+}
+
+impl Related<super::courses::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Course.def()
+    }
+}
+
+impl Related<super::lesson_progress::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Progress.def()
+    }
+}
+
+impl Related<super::lesson_bookmarks::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Bookmarks.def()
+    }
+}
 
 impl ActiveModelBehavior for ActiveModel {}

@@ -12,6 +12,25 @@ pub struct Model {
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {}
+pub enum Relation {
+    #[sea_orm(has_many = "super::course_tags::Entity")]
+    CourseTags,
+}
+
+impl Related<super::course_tags::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::CourseTags.def()
+    }
+}
+
+impl Related<super::courses::Entity> for Entity {
+    fn to() -> RelationDef {
+        super::course_tags::Relation::Course.def()
+    }
+
+    fn via() -> Option<RelationDef> {
+        Some(super::course_tags::Relation::Tag.def().rev())
+    }
+}
 
 impl ActiveModelBehavior for ActiveModel {}

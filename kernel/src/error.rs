@@ -422,6 +422,42 @@ pub struct UniqueRule {
 /// Unique constraints whose violation has a meaning of its own. Keep sorted by constraint.
 const UNIQUE_RULES: &[UniqueRule] = &[
     UniqueRule {
+        constraint: "categories_slug_key",
+        code: ErrorCode::SlugTaken,
+        pointer: Some("#/slug"),
+        detail: "the slug is taken",
+    },
+    UniqueRule {
+        constraint: "course_instructors_pkey",
+        code: ErrorCode::AlreadyInstructor,
+        pointer: None,
+        detail: "this user already teaches this course",
+    },
+    UniqueRule {
+        constraint: "course_prerequisites_pkey",
+        code: ErrorCode::AlreadyPrerequisite,
+        pointer: None,
+        detail: "this course already requires that one",
+    },
+    UniqueRule {
+        constraint: "courses_slug_key",
+        code: ErrorCode::SlugTaken,
+        pointer: Some("#/slug"),
+        detail: "the slug is taken",
+    },
+    UniqueRule {
+        constraint: "learning_path_enrollments_path_id_user_id_key",
+        code: ErrorCode::AlreadyEnrolled,
+        pointer: None,
+        detail: "you are already enrolled in this learning path",
+    },
+    UniqueRule {
+        constraint: "learning_paths_slug_key",
+        code: ErrorCode::SlugTaken,
+        pointer: Some("#/slug"),
+        detail: "the slug is taken",
+    },
+    UniqueRule {
         constraint: "organization_members_organization_id_user_id_key",
         code: ErrorCode::AlreadyMember,
         pointer: Some("#/user_id"),

@@ -9,6 +9,9 @@ use entity::{
     learning_path_courses, learning_path_enrollments, learning_paths, lesson_bookmarks,
     lesson_progress, lessons, questions, responses, tags,
 };
+use kernel::enums::{
+    CourseLevel, CourseStatus, EnrollmentStatus, InstructorRole, LessonKind, ProgressStatus,
+};
 use rust_decimal::Decimal;
 use sea_orm::{ActiveModelTrait, DatabaseConnection, EntityTrait, IntoActiveModel, QuerySelect};
 use serde_json::json;
@@ -430,7 +433,7 @@ async fn lms_and_assessment_entities_match_the_schema() {
             slug: "async-rust".into(),
             summary: "Futures and executors".into(),
             description: "A long description".into(),
-            level: "advanced".into(),
+            level: CourseLevel::Advanced,
             language: "en".into(),
             organization_id: None,
             cover_image_url: Some("https://example.com/cover.png".into()),
@@ -438,7 +441,7 @@ async fn lms_and_assessment_entities_match_the_schema() {
             price: d("49.99000001"),
             currency: "USD".into(),
             completion_reward: Some(d("5.00000001")),
-            status: "published".into(),
+            status: CourseStatus::Published,
             owner_id: user,
             tag_names: vec!["rust".into(), "async".into()],
             enrollment_count: 1,
@@ -462,7 +465,7 @@ async fn lms_and_assessment_entities_match_the_schema() {
             slug: "rust-basics".into(),
             summary: String::new(),
             description: String::new(),
-            level: "beginner".into(),
+            level: CourseLevel::Beginner,
             language: "en".into(),
             organization_id: None,
             cover_image_url: None,
@@ -470,7 +473,7 @@ async fn lms_and_assessment_entities_match_the_schema() {
             price: Decimal::ZERO,
             currency: "USD".into(),
             completion_reward: None,
-            status: "archived".into(),
+            status: CourseStatus::Archived,
             owner_id: user,
             tag_names: Vec::new(),
             enrollment_count: 0,
@@ -507,7 +510,7 @@ async fn lms_and_assessment_entities_match_the_schema() {
         course_instructors::Model {
             course_id: course,
             user_id: user,
-            role: "owner".into(),
+            role: InstructorRole::Owner,
             created_at: at(0),
         }
     );
@@ -542,7 +545,7 @@ async fn lms_and_assessment_entities_match_the_schema() {
             module_id: module,
             course_id: course,
             title: "Polling".into(),
-            kind: "video".into(),
+            kind: LessonKind::Video,
             content: "Transcript".into(),
             media_url: Some("https://example.com/polling.mp4".into()),
             duration_minutes: 12,
@@ -596,7 +599,7 @@ async fn lms_and_assessment_entities_match_the_schema() {
             id: Uuid::now_v7(),
             user_id: user,
             course_id: course,
-            status: "completed".into(),
+            status: EnrollmentStatus::Completed,
             progress_percent: d("100.00"),
             price: d("49.99000001"),
             currency: Some("USD".into()),
@@ -616,7 +619,7 @@ async fn lms_and_assessment_entities_match_the_schema() {
         lesson_progress::Model {
             enrollment_id: enrollment,
             lesson_id: lesson,
-            status: "completed".into(),
+            status: ProgressStatus::Completed,
             time_spent_seconds: 720,
             last_position_seconds: 715,
             started_at: at(10),

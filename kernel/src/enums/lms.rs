@@ -75,3 +75,46 @@ crate::string_enum!(
         Completed = "completed",
     }
 );
+
+crate::string_enum!(
+    /// How someone teaches a course (`course_instructors.role`): its one owner, co-instructors
+    /// and assistants.
+    InstructorRole {
+        Owner = "owner",
+        Instructor = "instructor",
+        Assistant = "assistant",
+    }
+);
+
+crate::string_enum!(
+    /// Where a learner is in one lesson (`lesson_progress.status`).
+    ProgressStatus {
+        Started = "started",
+        Completed = "completed",
+    }
+);
+
+impl From<CoInstructorRole> for InstructorRole {
+    fn from(role: CoInstructorRole) -> Self {
+        match role {
+            CoInstructorRole::Instructor => InstructorRole::Instructor,
+            CoInstructorRole::Assistant => InstructorRole::Assistant,
+        }
+    }
+}
+
+impl From<ProgressUpdate> for ProgressStatus {
+    fn from(update: ProgressUpdate) -> Self {
+        match update {
+            ProgressUpdate::Started => ProgressStatus::Started,
+            ProgressUpdate::Completed => ProgressStatus::Completed,
+        }
+    }
+}
+
+impl CourseStatus {
+    /// Published or archived: the public may see the course.
+    pub const fn is_public(self) -> bool {
+        matches!(self, CourseStatus::Published | CourseStatus::Archived)
+    }
+}

@@ -196,8 +196,8 @@ pub use assessments::{
 pub use identity::{AccountStatus, EmailTokenPurpose, LoginOutcome, RevokeReason};
 pub use keys::KeyPurpose;
 pub use lms::{
-    CoInstructorRole, CourseLevel, CourseSort, CourseStatus, EnrollmentStatus, LessonKind,
-    PriceFilter, ProgressUpdate,
+    CoInstructorRole, CourseLevel, CourseSort, CourseStatus, EnrollmentStatus, InstructorRole,
+    LessonKind, PriceFilter, ProgressStatus, ProgressUpdate,
 };
 pub use notifications::{DeliveryOutcome, MailStatus};
 pub use orgs::OrganizationKind;

@@ -27,8 +27,7 @@ use crate::config::Settings;
 use crate::db;
 use crate::events;
 use crate::modules::audit::{self, AuditEvent};
-use crate::modules::lms::catalog::course_row;
-use crate::modules::lms::learning;
+use crate::modules::lms::{self, course_row};
 use crate::modules::wallet;
 use crate::state::AppState;
 use kernel::event::DomainEvent;
@@ -222,7 +221,7 @@ async fn on_pass(
         .await?;
     }
     if a.lesson_id.is_some() || a.required_for_completion {
-        match learning::lock_live_enrollment(txn, user_id, a.course_id).await {
+        match lms::lock_live_enrollment(txn, user_id, a.course_id).await {
             Err(e) if e.code() != ErrorCode::NotEnrolled => return Err(e),
             _ => {}
         }
@@ -253,10 +252,10 @@ async fn on_pass(
     }
     match a.lesson_id {
         Some(lesson) => {
-            learning::complete_lesson_for(txn, state, user_id, lesson).await?;
+            lms::complete_lesson_for(txn, state, user_id, lesson).await?;
         }
         None if a.required_for_completion => {
-            learning::recheck_completion(txn, state, user_id, a.course_id).await?;
+            lms::recheck_completion(txn, state, user_id, a.course_id).await?;
         }
         None => {}
     }
@@ -399,7 +398,7 @@ pub async fn start_attempt(
     assessment_id: Uuid,
 ) -> AppResult<AttemptResponse> {
     let (a, course) = visible_assessment(state, user, assessment_id).await?;
-    if learning::live_enrollment(&state.db, user.id, course.id)
+    if lms::live_enrollment(&state.db, user.id, course.id)
         .await?
         .is_none()
     {

@@ -14,7 +14,7 @@ use super::dto::{
 use super::service::is_grader;
 use crate::config::Settings;
 use crate::db;
-use crate::modules::lms::catalog::visible_course;
+use crate::modules::lms::visible_course;
 use crate::state::AppState;
 use kernel::Actor;
 use kernel::{AppError, AppResult};

@@ -14,8 +14,8 @@
 //! functions are private): saved answers checked by [`keys::check_answer`], then on submission
 //! every question graded by [`keys::grade`], the essays graded by the educator, the score
 //! settled the same way, and a pass handled as `on_pass` does: the reward through
-//! `wallet::reward` with the same dedupe key, `AssessmentPassed` published, the
-//! quiz's lesson completed through `learning::complete_lesson_for`. All in one transaction; a
+//! `wallet::service::reward` with the same dedupe key, `AssessmentPassed` published, the
+//! quiz's lesson completed through `lms::complete_lesson_for`. All in one transaction; a
 //! second run finds the demo quizzes and creates nothing.
 
 use kernel::enums::QuestionKind;
@@ -29,7 +29,7 @@ use super::keys;
 use super::service::{assessment_row, questions};
 use crate::db;
 use crate::events;
-use crate::modules::lms::learning;
+use crate::modules::lms;
 use crate::modules::wallet;
 use crate::state::AppState;
 use kernel::event::DomainEvent;
@@ -728,7 +728,7 @@ async fn create_quiz(
         created += 1;
     }
     if spec.attempts.is_empty()
-        || learning::live_enrollment(txn, student, course_id)
+        || lms::live_enrollment(txn, student, course_id)
             .await?
             .is_none()
     {
@@ -920,10 +920,10 @@ async fn settle(txn: &DatabaseTransaction, state: &AppState, attempt_id: Uuid) -
     }
     match a.lesson_id {
         Some(lesson) => {
-            learning::complete_lesson_for(txn, state, user_id, lesson).await?;
+            lms::complete_lesson_for(txn, state, user_id, lesson).await?;
         }
         None if a.required_for_completion => {
-            learning::recheck_completion(txn, state, user_id, a.course_id).await?;
+            lms::recheck_completion(txn, state, user_id, a.course_id).await?;
         }
         None => {}
     }

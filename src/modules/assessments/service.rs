@@ -13,7 +13,7 @@ use super::dto::{
 use super::keys;
 use crate::db;
 use crate::modules::audit::{self, AuditEvent};
-use crate::modules::lms::catalog::{self, CourseRow, course_for, lock_course, visible_course};
+use crate::modules::lms::{self, CourseRow, course_for, lock_course, visible_course};
 use crate::positions::Siblings;
 use crate::state::AppState;
 use kernel::text::check_name;
@@ -304,7 +304,7 @@ pub async fn get_assessment(
     id: Uuid,
 ) -> AppResult<AssessmentResponse> {
     let (_, course) = visible_assessment(state, user, id).await?;
-    let staff = catalog::is_staff(state, user, &course).await?;
+    let staff = lms::is_staff(state, user, &course).await?;
     assessment_view(&state.db, &state.settings, id, user.id, staff).await
 }
 
@@ -315,7 +315,7 @@ pub async fn list_for_course(
     course_id: Uuid,
 ) -> AppResult<Vec<AssessmentResponse>> {
     let course = visible_course(state, Some(user), course_id).await?;
-    let staff = catalog::is_staff(state, user, &course).await?;
+    let staff = lms::is_staff(state, user, &course).await?;
     let ids = db::all(
         &state.db,
         "SELECT id FROM assessments WHERE course_id = $1 ORDER BY created_at, id",

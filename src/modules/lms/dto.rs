@@ -10,6 +10,7 @@ use kernel::money::Amount;
 use kernel::money::DecimalValue;
 use kernel::text::{Line, Text};
 use rust_decimal::Decimal;
+use sea_orm::FromQueryResult;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -17,7 +18,7 @@ use uuid::Uuid;
 // ---------------------------------------------------------------- categories and tags
 
 /// A category with its children, ordered by `position`.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, ToSchema, FromQueryResult)]
 pub struct CategoryNode {
     pub id: Uuid,
     pub parent_id: Option<Uuid>,
@@ -30,6 +31,7 @@ pub struct CategoryNode {
     /// Published courses filed directly under this category.
     pub course_count: i64,
     #[schema(no_recursion)]
+    #[sea_orm(skip)]
     pub children: Vec<CategoryNode>,
 }
 
@@ -60,7 +62,7 @@ pub struct UpdateCategoryRequest {
 }
 
 /// A tag and how many published courses carry it.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, ToSchema, FromQueryResult)]
 pub struct TagResponse {
     #[schema(example = "rust")]
     pub name: String,
@@ -89,7 +91,7 @@ pub struct Price {
 }
 
 /// A teacher of a course.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, FromQueryResult)]
 pub struct InstructorResponse {
     pub user_id: Uuid,
     pub display_name: String,
@@ -138,7 +140,7 @@ pub struct CourseSummary {
 }
 
 /// A lesson in a course outline (no content).
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, ToSchema, FromQueryResult)]
 pub struct LessonOutline {
     pub id: Uuid,
     pub title: String,
@@ -162,7 +164,7 @@ pub struct ModuleResponse {
 }
 
 /// A prerequisite course.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, ToSchema, FromQueryResult)]
 pub struct CourseRef {
     pub id: Uuid,
     pub title: String,
@@ -361,7 +363,7 @@ pub struct UpdateLessonRequest {
 }
 
 /// A lesson with its content.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, ToSchema, FromQueryResult)]
 pub struct LessonResponse {
     pub id: Uuid,
     pub course_id: Uuid,
@@ -435,7 +437,7 @@ pub struct ProgressRequest {
 }
 
 /// A learner's progress on one lesson.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, ToSchema, FromQueryResult)]
 pub struct LessonProgressResponse {
     pub lesson_id: Uuid,
     pub status: String,
@@ -475,7 +477,7 @@ pub struct BookmarkRequest {
 }
 
 /// A bookmarked lesson.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, ToSchema, FromQueryResult)]
 pub struct BookmarkResponse {
     pub lesson_id: Uuid,
     pub lesson_title: String,
@@ -505,7 +507,7 @@ pub struct ReviewReplyRequest {
     pub reply: Text<5000>,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, ToSchema, FromQueryResult)]
 pub struct ReviewResponse {
     pub id: Uuid,
     pub course_id: Uuid,
@@ -532,7 +534,7 @@ pub struct ReviewsQuery {
 
 // ---------------------------------------------------------------- analytics
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, ToSchema, FromQueryResult)]
 pub struct DailyCount {
     pub day: NaiveDate,
     pub enrollments: i64,
@@ -660,4 +662,47 @@ pub struct PathEnrollResponse {
     pub path: PathResponse,
     /// Course enrollments made by this call.
     pub enrollments: Vec<EnrollmentResponse>,
+}
+
+// ---------------------------------------------------------------- numbers as shown
+
+/// A stored amount as shown: without trailing zeros (`"49.00000000"` -> `"49"`).
+pub(super) fn shown(amount: Decimal) -> Decimal {
+    amount.normalize()
+}
+
+/// A percentage or an average as documented: two decimal places, always (`"3.50"`, `"100.00"`),
+/// rounded half away from zero like SQL's `round`.
+pub(super) fn two_places(value: Decimal) -> Decimal {
+    let mut v =
+        value.round_dp_with_strategy(2, rust_decimal::RoundingStrategy::MidpointAwayFromZero);
+    v.rescale(2);
+    v
+}
+
+/// The average of `count` ratings summing to `sum`, two places; `None` without ratings.
+pub(super) fn rating_average(sum: i32, count: i32) -> Option<Decimal> {
+    (count > 0).then(|| two_places(Decimal::from(sum) / Decimal::from(count)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> Decimal {
+        s.parse().unwrap_or_default()
+    }
+
+    #[test]
+    fn percentages_and_averages_have_two_places_rounded_half_away_from_zero() {
+        assert_eq!(two_places(d("3.5")).to_string(), "3.50");
+        assert_eq!(two_places(d("100")).to_string(), "100.00");
+        assert_eq!(two_places(d("66.665")).to_string(), "66.67");
+        assert_eq!(
+            rating_average(9, 2).map(|d| d.to_string()),
+            Some("4.50".into())
+        );
+        assert_eq!(rating_average(0, 0), None);
+        assert_eq!(shown(d("49.00000000")).to_string(), "49");
+    }
 }

@@ -4,21 +4,44 @@
 //! same transaction), lesson progress, completion (exactly once, rewarded once, announced as a
 //! domain event), bookmarks, reviews, analytics and learning paths.
 //!
-//! Owns `categories`, `tags`, `courses`, `course_*`, `lessons`, `enrollments`,
-//! `lesson_progress`, `lesson_bookmarks`, `learning_path*` and `domain_events`' course events.
+//! Owns `categories`, `tags`, `courses`, `course_categories`, `course_tags`,
+//! `course_instructors`, `course_prerequisites`, `course_modules`, `lessons`, `enrollments`,
+//! `lesson_progress`, `lesson_bookmarks`, `course_reviews`, `learning_paths`,
+//! `learning_path_courses` and `learning_path_enrollments`; publishes `CourseCompleted`.
 //! Rules: drafts are visible to their staff only (404 for others); editing needs
 //! `course:update` in the course's scope (its `course_instructor`s, organization admins,
-//! admins); publishing needs `course:publish`; every state change is audited in its
-//! transaction. Lesson position pings and bookmarks are not audited (personal, frequent).
+//! admins); publishing needs `course:publish`; slugs of categories, courses and paths are
+//! unique (409 `slug_taken`); every state change is audited in its transaction. Lesson
+//! position pings and bookmarks are not audited (personal, frequent).
+//!
+//! Files, each depending only on those listed before it: `access` (course and lesson facts,
+//! visibility, the course row lock), `categories`, `prerequisites`, `catalog` (course reads:
+//! search, teaching list, detail), `instructors`, `courses` (writes and workflow),
+//! `enrollments`, `progress` (progress and completion), `structure` (modules and lessons; its
+//! edits recompute progress), `community` (reviews, bookmarks, analytics), `paths`, `seed`
+//! (with its data, `demo_catalog`); `routes` (the handlers) and `dto` serve them all.
 
-pub mod catalog;
-pub mod community;
-pub mod dto;
-pub mod learning;
-pub mod paths;
+mod access;
+mod catalog;
+mod categories;
+mod community;
+mod courses;
+mod demo_catalog;
+mod dto;
+mod enrollments;
+mod instructors;
+mod paths;
+mod prerequisites;
+mod progress;
 mod routes;
-pub mod seed;
-pub mod structure;
+mod seed;
+mod structure;
+
+pub use access::{CourseRow, course_for, course_row, is_staff, lock_course, visible_course};
+pub use catalog::search_sql;
+pub use enrollments::{live_enrollment, lock_live_enrollment};
+pub use progress::{Refreshed, complete_lesson_for, recheck_completion, refresh_enrollment};
+pub use seed::seed_demo;
 
 use futures_util::future::BoxFuture;
 use kernel::{AppResult, Scope};
@@ -33,7 +56,7 @@ pub fn resolve_scope(
 ) -> BoxFuture<'_, AppResult<Option<Scope>>> {
     Box::pin(async move {
         match scope {
-            Scope::Course { id, .. } => match catalog::course_row(db, id).await {
+            Scope::Course { id, .. } => match course_row(db, id).await {
                 Ok(course) => Ok(Some(course.scope())),
                 Err(e) if e.code() == kernel::ErrorCode::NotFound => Ok(None),
                 Err(e) => Err(e),

@@ -3,30 +3,75 @@
 //! completed (paid and prerequisite rules apply as for a direct enrollment); path progress is
 //! the share of its required courses completed.
 
-use kernel::text::Line;
+use chrono::{DateTime, Utc};
+use entity::{learning_path_courses, learning_path_enrollments, learning_paths};
+use kernel::enums::{CourseStatus, EnrollmentStatus};
+use kernel::pagination::{Page, Paging};
+use kernel::slug::{SLUG_RULE, slugify, valid_slug};
+use kernel::text::check_name;
+use kernel::{Actor, AppError, AppResult, FieldError, RequestMeta, Scope, db};
 use rust_decimal::Decimal;
-use sea_orm::{ConnectionTrait, TransactionTrait};
+use sea_orm::{
+    ActiveModelTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, FromQueryResult,
+    PaginatorTrait, QueryOrder, QuerySelect, Set, TransactionTrait,
+};
 use serde_json::json;
 use uuid::Uuid;
 
-use super::catalog::{course_row, two_places};
-use super::dto::{CreatePathRequest, PathCourse, PathEnrollResponse, PathResponse, PathsQuery};
-use super::learning::enroll_in;
-use crate::db;
+use super::access::course_row;
+use super::dto::{
+    CreatePathRequest, PathCourse, PathEnrollResponse, PathResponse, PathsQuery, two_places,
+};
+use super::enrollments::enroll_in;
 use crate::modules::audit::{self, AuditEvent};
-use crate::modules::rbac::Scope;
+use crate::modules::orgs;
 use crate::state::AppState;
-use kernel::pagination::{Page, Paging};
-use kernel::slug::{SLUG_RULE, slug_taken, slugify, valid_slug};
-use kernel::text::check_name;
-use kernel::{Actor, RequestMeta};
-use kernel::{AppError, AppResult, ErrorCode, FieldError};
 
-async fn path(
-    db: &impl ConnectionTrait,
+/// A path, and whether the viewer is enrolled in it.
+#[derive(FromQueryResult)]
+struct PathRow {
     id: Uuid,
-    viewer: Option<Uuid>,
-) -> AppResult<PathResponse> {
+    title: String,
+    slug: String,
+    description: String,
+    organization_id: Option<Uuid>,
+    created_by: Uuid,
+    created_at: DateTime<Utc>,
+    enrolled: bool,
+}
+
+/// A course of a path, with the viewer's latest enrollment status in it.
+#[derive(FromQueryResult)]
+struct StepRow {
+    path_id: Uuid,
+    course_id: Uuid,
+    title: String,
+    slug: String,
+    position: i32,
+    required: bool,
+    enrollment_status: Option<EnrollmentStatus>,
+}
+
+impl StepRow {
+    fn course(&self) -> PathCourse {
+        PathCourse {
+            course_id: self.course_id,
+            title: self.title.clone(),
+            slug: self.slug.clone(),
+            position: self.position,
+            required: self.required,
+            enrollment_status: self.enrollment_status.map(String::from),
+        }
+    }
+}
+
+/// A path as the viewer sees it, with its steps as read.
+struct ViewedPath {
+    path: PathResponse,
+    steps: Vec<StepRow>,
+}
+
+async fn path(db: &impl ConnectionTrait, id: Uuid, viewer: Option<Uuid>) -> AppResult<ViewedPath> {
     paths(db, &[id], viewer)
         .await?
         .pop()
@@ -39,8 +84,8 @@ async fn paths(
     db: &impl ConnectionTrait,
     ids: &[Uuid],
     viewer: Option<Uuid>,
-) -> AppResult<Vec<PathResponse>> {
-    let rows = db::all(
+) -> AppResult<Vec<ViewedPath>> {
+    let rows: Vec<PathRow> = db::rows(
         db,
         "SELECT id, title, slug, description, organization_id, created_by, created_at, \
          EXISTS (SELECT 1 FROM learning_path_enrollments pe WHERE pe.path_id = p.id AND pe.user_id = $2) AS enrolled \
@@ -48,7 +93,7 @@ async fn paths(
         [ids.to_vec().into(), viewer.into()],
     )
     .await?;
-    let course_rows = db::all(
+    let mut steps: Vec<StepRow> = db::rows(
         db,
         "SELECT pc.path_id, pc.course_id, c.title, c.slug, pc.position, pc.required, \
            (SELECT e.status FROM enrollments e WHERE e.course_id = pc.course_id AND e.user_id = $2 \
@@ -58,60 +103,44 @@ async fn paths(
         [ids.to_vec().into(), viewer.into()],
     )
     .await?;
-    let mut steps: Vec<(Uuid, PathCourse)> = Vec::with_capacity(course_rows.len());
-    for r in &course_rows {
-        steps.push((
-            r.try_get("", "path_id")?,
-            PathCourse {
-                course_id: r.try_get("", "course_id")?,
-                title: r.try_get("", "title")?,
-                slug: r.try_get("", "slug")?,
-                position: r.try_get("", "position")?,
-                required: r.try_get("", "required")?,
-                enrollment_status: r.try_get("", "enrollment_status")?,
-            },
-        ));
-    }
     let mut out = Vec::with_capacity(ids.len());
     for id in ids {
-        let Some(r) = rows
-            .iter()
-            .find(|r| r.try_get::<Uuid>("", "id").is_ok_and(|x| x == *id))
-        else {
+        let Some(r) = rows.iter().find(|r| r.id == *id) else {
             continue;
         };
-        let courses: Vec<PathCourse> = steps
+        let (mine, rest): (Vec<StepRow>, Vec<StepRow>) =
+            steps.into_iter().partition(|s| s.path_id == *id);
+        steps = rest;
+        let required = mine.iter().filter(|s| s.required).count();
+        let done = mine
             .iter()
-            .filter(|(p, _)| p == id)
-            .map(|(_, c)| c.clone())
-            .collect();
-        let required = courses.iter().filter(|c| c.required).count();
-        let done = courses
-            .iter()
-            .filter(|c| c.required && c.enrollment_status.as_deref() == Some("completed"))
+            .filter(|s| s.required && s.enrollment_status == Some(EnrollmentStatus::Completed))
             .count();
-        out.push(PathResponse {
-            id: *id,
-            title: r.try_get("", "title")?,
-            slug: r.try_get("", "slug")?,
-            description: r.try_get("", "description")?,
-            organization_id: r.try_get("", "organization_id")?,
-            created_by: r.try_get("", "created_by")?,
-            courses,
-            enrolled: r.try_get("", "enrolled")?,
-            progress_percent: two_places(if required == 0 {
-                Decimal::ZERO
-            } else {
-                Decimal::from(done as u64) * Decimal::from(100) / Decimal::from(required as u64)
-            }),
-            created_at: r.try_get("", "created_at")?,
+        out.push(ViewedPath {
+            path: PathResponse {
+                id: *id,
+                title: r.title.clone(),
+                slug: r.slug.clone(),
+                description: r.description.clone(),
+                organization_id: r.organization_id,
+                created_by: r.created_by,
+                courses: mine.iter().map(StepRow::course).collect(),
+                enrolled: r.enrolled,
+                progress_percent: two_places(if required == 0 {
+                    Decimal::ZERO
+                } else {
+                    Decimal::from(done as u64) * Decimal::from(100) / Decimal::from(required as u64)
+                }),
+                created_at: r.created_at,
+            },
+            steps: mine,
         });
     }
     Ok(out)
 }
 
 pub async fn get_path(state: &AppState, user: Option<&Actor>, id: Uuid) -> AppResult<PathResponse> {
-    path(&state.db, id, user.map(|u| u.id)).await
+    Ok(path(&state.db, id, user.map(|u| u.id)).await?.path)
 }
 
 pub async fn list_paths(
@@ -120,43 +149,54 @@ pub async fn list_paths(
     q: PathsQuery,
 ) -> AppResult<Page<PathResponse>> {
     let paging = Paging::new(q.page, q.per_page)?;
-    let total: i64 = db::one(&state.db, "SELECT count(*) AS n FROM learning_paths", [])
+    let total = learning_paths::Entity::find().count(&state.db).await?;
+    let ids: Vec<Uuid> = learning_paths::Entity::find()
+        .select_only()
+        .column(learning_paths::Column::Id)
+        .order_by_desc(learning_paths::Column::CreatedAt)
+        .order_by_desc(learning_paths::Column::Id)
+        .limit(paging.per_page)
+        .offset(paging.offset())
+        .into_tuple()
+        .all(&state.db)
+        .await?;
+    let items = paths(&state.db, &ids, user.map(|u| u.id))
         .await?
-        .map(|r| r.try_get("", "n"))
-        .transpose()?
-        .unwrap_or(0);
-    let ids = db::all(
-        &state.db,
-        "SELECT id FROM learning_paths ORDER BY created_at DESC, id DESC LIMIT $1 OFFSET $2",
-        [
-            (paging.per_page as i64).into(),
-            (paging.offset() as i64).into(),
-        ],
-    )
-    .await?;
-    let ids = ids
-        .iter()
-        .map(|r| r.try_get::<Uuid>("", "id"))
-        .collect::<Result<Vec<_>, _>>()?;
-    let items = paths(&state.db, &ids, user.map(|u| u.id)).await?;
-    Ok(paging.wrap(items, total as u64))
+        .into_iter()
+        .map(|p| p.path)
+        .collect();
+    Ok(paging.wrap(items, total))
 }
 
 pub async fn create_path(
     state: &AppState,
-    user: &Actor,
-    client: &RequestMeta,
+    actor: &Actor,
+    meta: &RequestMeta,
     req: CreatePathRequest,
 ) -> AppResult<PathResponse> {
-    let scope = crate::modules::orgs::publishing_scope(state, user, req.organization_id).await?;
-    crate::authz::require(state, user, "course:create", scope).await?;
+    let scope = orgs::publishing_scope(state, actor, req.organization_id).await?;
+    crate::authz::require(state, actor, "course:create", scope).await?;
+    let txn = state.db.begin().await?;
+    let out = create_path_in(&txn, actor, meta, Uuid::now_v7(), req).await?;
+    txn.commit().await?;
+    Ok(out)
+}
+
+/// Creates path `id` of 1 to 50 published courses (at least one required) by the actor,
+/// audited. A taken slug is 409 `slug_taken`.
+pub async fn create_path_in(
+    txn: &DatabaseTransaction,
+    actor: &Actor,
+    meta: &RequestMeta,
+    id: Uuid,
+    req: CreatePathRequest,
+) -> AppResult<PathResponse> {
     let mut errors = Vec::new();
     check_name("#/title", &req.title, 200, &mut errors);
-    let slug = req
-        .slug
-        .clone()
-        .map(Line::into_string)
-        .unwrap_or_else(|| slugify(&req.title));
+    let slug = match &req.slug {
+        Some(slug) => slug.to_string(),
+        None => slugify(&req.title),
+    };
     if !valid_slug(&slug) {
         errors.push(FieldError::new("#/slug", SLUG_RULE));
     }
@@ -177,9 +217,9 @@ pub async fn create_path(
             ));
             continue;
         }
-        let published = course_row(&state.db, c.course_id)
+        let published = course_row(txn, c.course_id)
             .await
-            .is_ok_and(|c| c.status == "published");
+            .is_ok_and(|c| c.status == CourseStatus::Published);
         if !published {
             errors.push(FieldError::new(
                 format!("#/courses/{i}/course_id"),
@@ -190,117 +230,113 @@ pub async fn create_path(
     if !errors.is_empty() {
         return Err(AppError::validation(errors));
     }
-    let id = Uuid::now_v7();
-    let txn = state.db.begin().await?;
-    let inserted = db::exec(
-        &txn,
-        "INSERT INTO learning_paths (id, title, slug, description, organization_id, created_by) \
-         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (slug) DO NOTHING",
-        [
-            id.into(),
-            req.title.trim().to_owned().into(),
-            slug.clone().into(),
-            req.description.trim().to_owned().into(),
-            req.organization_id.into(),
-            user.id.into(),
-        ],
-    )
+    learning_paths::ActiveModel {
+        id: Set(id),
+        title: Set(req.title.trim().to_owned()),
+        slug: Set(slug),
+        description: Set(req.description.trim().to_owned()),
+        organization_id: Set(req.organization_id),
+        created_by: Set(actor.id),
+        ..Default::default()
+    }
+    .insert(txn)
     .await?;
-    if inserted.rows_affected() == 0 {
-        return Err(slug_taken(&slug));
-    }
-    for (i, c) in req.courses.iter().enumerate() {
-        db::exec(
-            &txn,
-            "INSERT INTO learning_path_courses (path_id, course_id, position, required) VALUES ($1, $2, $3, $4)",
-            [
-                id.into(),
-                c.course_id.into(),
-                (i as i32).into(),
-                c.required.unwrap_or(true).into(),
-            ],
-        )
-        .await?;
-    }
-    let out = path(&txn, id, Some(user.id)).await?;
+    learning_path_courses::Entity::insert_many(req.courses.iter().enumerate().map(|(i, c)| {
+        learning_path_courses::ActiveModel {
+            path_id: Set(id),
+            course_id: Set(c.course_id),
+            position: Set(i as i32),
+            required: Set(c.required.unwrap_or(true)),
+        }
+    }))
+    .exec_without_returning(txn)
+    .await?;
+    let out = path(txn, id, Some(actor.id)).await?.path;
     audit::record(
-        &txn,
-        AuditEvent::new(Some(user.id), "path.create", "learning_path", Some(id.to_string()))
+        txn,
+        AuditEvent::new(Some(actor.id), "path.create", "learning_path", Some(id.to_string()))
             .details(json!({"title": req.title.trim(), "courses": req.courses.iter().map(|c| c.course_id).collect::<Vec<_>>()})),
-        client,
+        meta,
     )
     .await?;
-    txn.commit().await?;
     Ok(out)
 }
 
 pub async fn enroll_path(
     state: &AppState,
-    user: &Actor,
-    client: &RequestMeta,
+    actor: &Actor,
+    meta: &RequestMeta,
     id: Uuid,
 ) -> AppResult<PathEnrollResponse> {
     path(&state.db, id, None).await?;
-    crate::authz::require(state, user, "course:enroll", Scope::Global).await?;
+    crate::authz::require(state, actor, "course:enroll", Scope::Global).await?;
     let txn = state.db.begin().await?;
-    let inserted = db::exec(
-        &txn,
-        "INSERT INTO learning_path_enrollments (id, path_id, user_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
-        [Uuid::now_v7().into(), id.into(), user.id.into()],
-    )
-    .await?;
-    if inserted.rows_affected() == 0 {
-        return Err(AppError::new(
-            ErrorCode::AlreadyEnrolled,
-            "you are already enrolled in this learning path",
-        ));
+    let out = enroll_path_in(&txn, actor, meta, id).await?;
+    txn.commit().await?;
+    Ok(out)
+}
+
+/// Enrols the actor in path `id` (409 `already_enrolled` the second time) and in its courses
+/// up to and including the first required one not yet completed, audited.
+pub async fn enroll_path_in(
+    txn: &DatabaseTransaction,
+    actor: &Actor,
+    meta: &RequestMeta,
+    id: Uuid,
+) -> AppResult<PathEnrollResponse> {
+    learning_path_enrollments::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        path_id: Set(id),
+        user_id: Set(actor.id),
+        ..Default::default()
     }
+    .insert(txn)
+    .await?;
     // Lock order: every course row of the path (in id order) before any wallet or the audit
     // chain, which the first payment takes.
     db::exec(
-        &txn,
+        txn,
         "SELECT c.id FROM courses c JOIN learning_path_courses pc ON pc.course_id = c.id \
          WHERE pc.path_id = $1 ORDER BY c.id FOR UPDATE OF c",
         [id.into()],
     )
     .await?;
-    let steps = path(&txn, id, Some(user.id)).await?.courses;
+    let steps = path(txn, id, Some(actor.id)).await?.steps;
     let mut enrollments = Vec::new();
     for step in steps {
-        match step.enrollment_status.as_deref() {
-            Some("completed") => continue,
-            Some("active") => {
+        match step.enrollment_status {
+            Some(EnrollmentStatus::Completed) => continue,
+            Some(EnrollmentStatus::Active) => {
                 if step.required {
                     break;
                 }
                 continue;
             }
-            _ => {}
+            Some(EnrollmentStatus::Dropped) | None => {}
         }
-        let course = course_row(&txn, step.course_id).await?;
-        if course.status != "published" {
+        let course = course_row(txn, step.course_id).await?;
+        if course.status != CourseStatus::Published {
             // An archived step takes no one; the path goes on with the next.
             continue;
         }
-        enrollments.push(enroll_in(&txn, user.id, &course, Some(id)).await?);
+        enrollments.push(enroll_in(txn, actor.id, &course, Some(id)).await?);
         if step.required {
             break;
         }
     }
-    let out = path(&txn, id, Some(user.id)).await?;
+    let out = path(txn, id, Some(actor.id)).await?.path;
     audit::record(
-        &txn,
+        txn,
         AuditEvent::new(
-            Some(user.id),
+            Some(actor.id),
             "path.enroll",
             "learning_path",
             Some(id.to_string()),
         )
         .details(json!({"enrollments": enrollments.iter().map(|e| e.id).collect::<Vec<_>>()})),
-        client,
+        meta,
     )
     .await?;
-    txn.commit().await?;
     Ok(PathEnrollResponse {
         path: out,
         enrollments,
