@@ -16,7 +16,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::dto::{RegisterRequest, UserResponse};
-use super::{email_tokens, passwords};
+use super::{email_tokens, strength};
 use crate::modules::audit::{self, AuditEvent};
 use crate::modules::notifications::mail::{self, OutgoingMail};
 use crate::state::AppState;
@@ -197,7 +197,7 @@ pub async fn register(
 ) -> AppResult<UserResponse> {
     let email = normalize_email(&req.email, "#/email")?;
     let display_name = check_display_name(&req.display_name)?;
-    passwords::check_strength(&req.password, &email, "#/password")?;
+    strength::check_strength(&req.password, &email, "#/password")?;
     let password_hash = state.hasher.hash(req.password.into_string()).await?;
     let txn = state.db.begin().await?;
     let user = register_in(

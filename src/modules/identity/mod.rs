@@ -27,6 +27,7 @@ mod routes;
 mod seed;
 mod sessions;
 mod signin;
+mod strength;
 mod tokens;
 
 pub use accounts::{NewAccount, find_user, has_accounts, register_in, require_live_user};

@@ -4,7 +4,8 @@
 //! Owns `mail_outbox` and `mail_delivery_attempts`. Rules: a service enqueues a message in the
 //! transaction of the change that causes it (`enqueue`), so it exists exactly when the change
 //! commits; the worker delivers each message at least once, retrying with backoff, and records
-//! every attempt. Recipients' addresses come from `identity`.
+//! every attempt. Recipients' addresses are read from `users` through its entity (identity
+//! owns the table; notifications never writes it).
 
 pub mod mail;
 
@@ -13,9 +14,8 @@ pub use mail::{MailWorker, OutgoingMail, enqueue};
 use futures_util::future::BoxFuture;
 use kernel::AppResult;
 use kernel::event::DomainEvent;
-use sea_orm::DatabaseTransaction;
+use sea_orm::{DatabaseTransaction, EntityTrait};
 
-use crate::modules::identity;
 use crate::state::AppState;
 
 /// Subscriber of `CourseCompleted`: congratulates the learner by mail (same transaction).
@@ -36,7 +36,8 @@ async fn congratulate(txn: &DatabaseTransaction, event: &DomainEvent) -> AppResu
     else {
         return Ok(());
     };
-    let Some(user) = identity::find_user(txn, *user_id)
+    let Some(user) = entity::users::Entity::find_by_id(*user_id)
+        .one(txn)
         .await?
         .filter(|u| u.deleted_at.is_none())
     else {
