@@ -20,6 +20,11 @@ mod routes;
 pub mod seed;
 pub mod structure;
 
+pub use catalog::{CourseRow, course_for, course_row, is_staff, lock_course, visible_course};
+pub use learning::{
+    complete_lesson_for, live_enrollment, lock_live_enrollment, recheck_completion,
+};
+
 use futures_util::future::BoxFuture;
 use kernel::{AppResult, Scope};
 use sea_orm::DatabaseConnection;
