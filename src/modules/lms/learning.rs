@@ -501,7 +501,7 @@ async fn completion_blocked(
     user_id: Uuid,
     course_id: Uuid,
 ) -> AppResult<bool> {
-    crate::modules::assessments::service::completion_blocked(txn, user_id, course_id).await
+    crate::modules::assessments::completion_blocked(txn, user_id, course_id).await
 }
 
 /// Locks the learner's live enrollment in the course, or 403 `not_enrolled`.
