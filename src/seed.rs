@@ -40,7 +40,7 @@ pub async fn run_all(state: &AppState) -> anyhow::Result<SeedReport> {
     report.push(("lms", crate::modules::lms::seed_demo(state).await?));
     report.push((
         "assessments",
-        crate::modules::assessments::seed::seed_demo(state).await?,
+        crate::modules::assessments::seed_demo(state).await?,
     ));
     Ok(report)
 }

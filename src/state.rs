@@ -44,6 +44,10 @@ pub type Sign = for<'a> fn(
     serde_json::Value,
     &'a serde_json::Value,
 ) -> BoxFuture<'a, AppResult<String>>;
+/// Whether a rule beyond lessons holds a learner's course completion back (assessments: a
+/// required final exam not passed yet).
+pub type CompletionBlocked =
+    for<'a> fn(&'a DatabaseTransaction, Uuid, Uuid) -> BoxFuture<'a, AppResult<bool>>;
 /// Reacts to a domain event inside the publishing transaction.
 pub type Subscriber = for<'a> fn(
     &'a AppState,
@@ -58,6 +62,7 @@ pub struct Hooks {
     pub load_grants: LoadGrants,
     pub resolve_scope: ResolveScope,
     pub sign: Sign,
+    pub completion_blocked: CompletionBlocked,
     /// Who reacts to what, in order.
     pub subscribers: Vec<(EventKind, Subscriber)>,
 }

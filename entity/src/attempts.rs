@@ -1,5 +1,6 @@
 //! `attempts`: a learner's attempt at an assessment.
 
+use kernel::enums::AttemptStatus;
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -10,7 +11,7 @@ pub struct Model {
     pub assessment_id: Uuid,
     pub user_id: Uuid,
     pub number: i32,
-    pub status: String,
+    pub status: AttemptStatus,
     pub question_order: Vec<Uuid>,
     pub option_seed: i64,
     pub started_at: DateTimeUtc,
@@ -28,6 +29,39 @@ pub struct Model {
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {}
+pub enum Relation {
+    #[sea_orm(
+        belongs_to = "super::assessments::Entity",
+        from = "Column::AssessmentId",
+        to = "super::assessments::Column::Id"
+    )]
+    Assessment,
+    #[sea_orm(
+        belongs_to = "super::users::Entity",
+        from = "Column::UserId",
+        to = "super::users::Column::Id"
+    )]
+    User,
+    #[sea_orm(has_many = "super::responses::Entity")]
+    Responses,
+}
+
+impl Related<super::assessments::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Assessment.def()
+    }
+}
+
+impl Related<super::users::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::User.def()
+    }
+}
+
+impl Related<super::responses::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Responses.def()
+    }
+}
 
 impl ActiveModelBehavior for ActiveModel {}

@@ -1,5 +1,6 @@
 //! `questions`: the ordered questions of an assessment, with their answer key.
 
+use kernel::enums::QuestionKind;
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -8,7 +9,7 @@ pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: Uuid,
     pub assessment_id: Uuid,
-    pub kind: String,
+    pub kind: QuestionKind,
     pub prompt: String,
     #[sea_orm(column_type = "Decimal(Some((8, 2)))")]
     pub points: Decimal,
@@ -24,6 +25,28 @@ pub struct Model {
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {}
+pub enum Relation {
+    #[sea_orm(
+        belongs_to = "super::assessments::Entity",
+        from = "Column::AssessmentId",
+        to = "super::assessments::Column::Id",
+        on_delete = "Cascade"
+    )]
+    Assessment,
+    #[sea_orm(has_many = "super::responses::Entity")]
+    Responses,
+}
+
+impl Related<super::assessments::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Assessment.def()
+    }
+}
+
+impl Related<super::responses::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Responses.def()
+    }
+}
 
 impl ActiveModelBehavior for ActiveModel {}

@@ -22,6 +22,38 @@ pub struct Model {
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {}
+pub enum Relation {
+    #[sea_orm(
+        belongs_to = "super::attempts::Entity",
+        from = "Column::AttemptId",
+        to = "super::attempts::Column::Id",
+        on_delete = "Cascade"
+    )]
+    Attempt,
+    #[sea_orm(
+        belongs_to = "super::questions::Entity",
+        from = "Column::QuestionId",
+        to = "super::questions::Column::Id"
+    )]
+    Question,
+    #[sea_orm(
+        belongs_to = "super::users::Entity",
+        from = "Column::GradedBy",
+        to = "super::users::Column::Id"
+    )]
+    Grader,
+}
+
+impl Related<super::attempts::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Attempt.def()
+    }
+}
+
+impl Related<super::questions::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Question.def()
+    }
+}
 
 impl ActiveModelBehavior for ActiveModel {}

@@ -29,6 +29,7 @@ pub fn hooks() -> Hooks {
         load_grants: rbac::load_grants,
         resolve_scope: lms::resolve_scope,
         sign: keys::sign,
+        completion_blocked: assessments::completion_blocked_hook,
         subscribers: vec![
             (EventKind::UserRegistered, rbac::on_user_registered),
             (

@@ -10,7 +10,8 @@ use entity::{
     lesson_progress, lessons, questions, responses, tags,
 };
 use kernel::enums::{
-    CourseLevel, CourseStatus, EnrollmentStatus, InstructorRole, LessonKind, ProgressStatus,
+    AssessmentKind, AttemptStatus, CourseLevel, CourseStatus, EnrollmentStatus, GradingPolicy,
+    InstructorRole, LessonKind, ProgressStatus, QuestionKind,
 };
 use rust_decimal::Decimal;
 use sea_orm::{ActiveModelTrait, DatabaseConnection, EntityTrait, IntoActiveModel, QuerySelect};
@@ -671,7 +672,7 @@ async fn lms_and_assessment_entities_match_the_schema() {
             id: Uuid::now_v7(),
             course_id: course,
             lesson_id: Some(lesson),
-            kind: "quiz".into(),
+            kind: AssessmentKind::Quiz,
             title: "Futures quiz".into(),
             instructions: "Answer everything".into(),
             pass_score: d("70.50"),
@@ -683,7 +684,7 @@ async fn lms_and_assessment_entities_match_the_schema() {
             shuffle_options: true,
             show_correct_answers: false,
             weight: d("1.25"),
-            grading_policy: "last".into(),
+            grading_policy: GradingPolicy::Last,
             required_for_completion: true,
             reward: Some(d("1.50000000")),
             created_by: user,
@@ -698,7 +699,7 @@ async fn lms_and_assessment_entities_match_the_schema() {
         questions::Model {
             id: Uuid::now_v7(),
             assessment_id: assessment,
-            kind: "single_choice".into(),
+            kind: QuestionKind::SingleChoice,
             prompt: "What does poll return?".into(),
             points: d("2.50"),
             options: json!([{"id": "a", "text": "Poll"}, {"id": "b", "text": "()"}]),
@@ -719,7 +720,7 @@ async fn lms_and_assessment_entities_match_the_schema() {
             assessment_id: assessment,
             user_id: user,
             number: 1,
-            status: "graded".into(),
+            status: AttemptStatus::Graded,
             question_order: vec![question, Uuid::nil()],
             option_seed: -9_007_199_254_740_993,
             started_at: at(20),

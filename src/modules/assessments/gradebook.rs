@@ -4,8 +4,13 @@
 
 use std::collections::HashMap;
 
+use entity::assessments;
+use kernel::enums::GradingPolicy;
+use kernel::{Actor, AppError, AppResult, db};
 use rust_decimal::Decimal;
-use sea_orm::ConnectionTrait;
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter, QueryOrder,
+};
 use uuid::Uuid;
 
 use super::dto::{
@@ -13,11 +18,8 @@ use super::dto::{
 };
 use super::service::is_grader;
 use crate::config::Settings;
-use crate::db;
-use crate::modules::lms::visible_course;
+use crate::modules::lms;
 use crate::state::AppState;
-use kernel::Actor;
-use kernel::{AppError, AppResult};
 
 /// (best percent, last percent, attempts, an attempt waits for grading).
 type Cell = (Option<Decimal>, Option<Decimal>, i64, bool);
@@ -25,34 +27,45 @@ type Cell = (Option<Decimal>, Option<Decimal>, i64, bool);
 struct Column {
     course_id: Uuid,
     col: GradebookColumn,
+    policy: GradingPolicy,
     required: bool,
 }
 
 /// The assessments of these courses, in each course's order.
 async fn columns(db: &impl ConnectionTrait, course_ids: &[Uuid]) -> AppResult<Vec<Column>> {
-    db::all(
-        db,
-        "SELECT course_id, id, title, kind, weight, pass_score, grading_policy, required_for_completion \
-         FROM assessments WHERE course_id = ANY($1) ORDER BY course_id, created_at, id",
-        [course_ids.to_vec().into()],
-    )
-    .await?
-    .iter()
-    .map(|r| {
-        Ok(Column {
-            course_id: r.try_get("", "course_id")?,
+    Ok(assessments::Entity::find()
+        .filter(assessments::Column::CourseId.is_in(course_ids.iter().copied()))
+        .order_by_asc(assessments::Column::CourseId)
+        .order_by_asc(assessments::Column::CreatedAt)
+        .order_by_asc(assessments::Column::Id)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|a| Column {
+            course_id: a.course_id,
             col: GradebookColumn {
-                assessment_id: r.try_get("", "id")?,
-                title: r.try_get("", "title")?,
-                kind: r.try_get("", "kind")?,
-                weight: r.try_get::<Decimal>("", "weight")?.normalize(),
-                pass_score: r.try_get::<Decimal>("", "pass_score")?.normalize(),
-                grading_policy: r.try_get("", "grading_policy")?,
+                assessment_id: a.id,
+                title: a.title,
+                kind: a.kind.into(),
+                weight: a.weight.normalize(),
+                pass_score: a.pass_score.normalize(),
+                grading_policy: a.grading_policy.into(),
             },
-            required: r.try_get("", "required_for_completion")?,
+            policy: a.grading_policy,
+            required: a.required_for_completion,
         })
-    })
-    .collect()
+        .collect())
+}
+
+/// One learner's attempts at one assessment, summed up.
+#[derive(FromQueryResult)]
+struct CellRow {
+    user_id: Uuid,
+    assessment_id: Uuid,
+    attempts: i64,
+    pending: Option<bool>,
+    best: Option<Decimal>,
+    last: Option<Decimal>,
 }
 
 /// Each (learner, assessment)'s result, for learners `user` (or all when `None`).
@@ -61,7 +74,7 @@ async fn cells(
     course_ids: &[Uuid],
     user: Option<Uuid>,
 ) -> AppResult<HashMap<(Uuid, Uuid), Cell>> {
-    let rows = db::all(
+    let rows: Vec<CellRow> = db::rows(
         db,
         "SELECT t.user_id, t.assessment_id, count(*) AS attempts, bool_or(t.status = 'submitted') AS pending, \
            max(t.percent) FILTER (WHERE t.status = 'graded') AS best, \
@@ -72,19 +85,15 @@ async fn cells(
         [course_ids.to_vec().into(), user.into()],
     )
     .await?;
-    let mut out = HashMap::new();
-    for r in rows {
-        out.insert(
-            (r.try_get("", "user_id")?, r.try_get("", "assessment_id")?),
+    Ok(rows
+        .into_iter()
+        .map(|r| {
             (
-                r.try_get("", "best")?,
-                r.try_get("", "last")?,
-                r.try_get("", "attempts")?,
-                r.try_get::<Option<bool>>("", "pending")?.unwrap_or(false),
-            ),
-        );
-    }
-    Ok(out)
+                (r.user_id, r.assessment_id),
+                (r.best, r.last, r.attempts, r.pending.unwrap_or(false)),
+            )
+        })
+        .collect())
 }
 
 /// One learner's cells, weighted grade and pass.
@@ -103,10 +112,9 @@ fn row_for(
             .get(&(user, c.col.assessment_id))
             .cloned()
             .unwrap_or((None, None, 0, false));
-        let percent = if c.col.grading_policy == "last" {
-            last
-        } else {
-            best
+        let percent = match c.policy {
+            GradingPolicy::Best => best,
+            GradingPolicy::Last => last,
         }
         .map(|p| p.normalize());
         let passed = percent.map(|p| p >= c.col.pass_score);
@@ -132,12 +140,20 @@ fn row_for(
     (grades, grade, passed)
 }
 
+/// A learner of the course, as the gradebook names them.
+#[derive(FromQueryResult)]
+struct LearnerRow {
+    id: Uuid,
+    display_name: String,
+    email: String,
+}
+
 pub async fn gradebook(
     state: &AppState,
     user: &Actor,
     course_id: Uuid,
 ) -> AppResult<GradebookResponse> {
-    let course = visible_course(state, Some(user), course_id).await?;
+    let course = lms::visible_course(state, Some(user), course_id).await?;
     if !is_grader(state, user, &course).await? {
         return Err(AppError::forbidden(
             "only the course's graders see its gradebook",
@@ -146,7 +162,7 @@ pub async fn gradebook(
     let cols = columns(&state.db, &[course_id]).await?;
     let cells = cells(&state.db, &[course_id], None).await?;
     let refs: Vec<&Column> = cols.iter().collect();
-    let learners = db::all(
+    let learners: Vec<LearnerRow> = db::rows(
         &state.db,
         "SELECT u.id, u.display_name, u.email FROM enrollments e JOIN users u ON u.id = e.user_id \
          WHERE e.course_id = $1 AND e.status <> 'dropped' ORDER BY u.display_name, u.id",
@@ -154,13 +170,12 @@ pub async fn gradebook(
     )
     .await?;
     let mut rows = Vec::with_capacity(learners.len());
-    for l in &learners {
-        let id: Uuid = l.try_get("", "id")?;
-        let (grades, course_grade, passed) = row_for(&state.settings, &refs, &cells, id);
+    for l in learners {
+        let (grades, course_grade, passed) = row_for(&state.settings, &refs, &cells, l.id);
         rows.push(GradebookRow {
-            user_id: id,
-            display_name: l.try_get("", "display_name")?,
-            email: l.try_get("", "email")?,
+            user_id: l.id,
+            display_name: l.display_name,
+            email: l.email,
             grades,
             course_grade,
             passed,
@@ -214,10 +229,17 @@ pub fn to_csv(book: &GradebookResponse) -> String {
     out
 }
 
+/// A course the learner has grades in.
+#[derive(FromQueryResult)]
+struct CourseTitleRow {
+    id: Uuid,
+    title: String,
+}
+
 /// `GET /me/grades`: the caller's grades in each course they are enrolled in that has
 /// assessments.
 pub async fn my_grades(state: &AppState, user: &Actor) -> AppResult<Vec<MyCourseGrades>> {
-    let courses = db::all(
+    let courses: Vec<CourseTitleRow> = db::rows(
         &state.db,
         "SELECT DISTINCT c.id, c.title FROM enrollments e JOIN courses c ON c.id = e.course_id \
          WHERE e.user_id = $1 AND e.status <> 'dropped' AND c.deleted_at IS NULL \
@@ -225,15 +247,12 @@ pub async fn my_grades(state: &AppState, user: &Actor) -> AppResult<Vec<MyCourse
         [user.id.into()],
     )
     .await?;
-    let ids = courses
-        .iter()
-        .map(|c| c.try_get::<Uuid>("", "id"))
-        .collect::<Result<Vec<_>, _>>()?;
+    let ids: Vec<Uuid> = courses.iter().map(|c| c.id).collect();
     // Three queries for all the courses together.
     let all_cols = columns(&state.db, &ids).await?;
     let cells = cells(&state.db, &ids, Some(user.id)).await?;
     let mut out = Vec::with_capacity(courses.len());
-    for (c, course_id) in courses.iter().zip(ids) {
+    for (c, course_id) in courses.into_iter().zip(ids) {
         let cols: Vec<&Column> = all_cols
             .iter()
             .filter(|k| k.course_id == course_id)
@@ -241,7 +260,7 @@ pub async fn my_grades(state: &AppState, user: &Actor) -> AppResult<Vec<MyCourse
         let (grades, course_grade, passed) = row_for(&state.settings, &cols, &cells, user.id);
         out.push(MyCourseGrades {
             course_id,
-            course_title: c.try_get("", "title")?,
+            course_title: c.title,
             grades: cols
                 .iter()
                 .zip(grades)

@@ -8,14 +8,36 @@
 //! exists; the first pass pays AZR once (dedupe: learner + assessment), completes the lesson
 //! the assessment belongs to, and a `required_for_completion` assessment gates the course's
 //! completion. Saving answers is not audited (frequent); starting, submitting and grading are.
+//!
+//! Files: `service` (shared reads and views), `authoring` (assessments and questions),
+//! `attempts` (start, save, submit), `scoring` (grading at submission, manual grades, the
+//! settled result and what a pass triggers), `grading` (the pure rules: keys, answers, points,
+//! percent), `gradebook`, and `seed`, which creates its demo data through the same `x_in`
+//! services as the API.
 
-pub mod attempts;
-pub mod dto;
-pub mod gradebook;
-pub mod keys;
+mod attempts;
+mod authoring;
+mod dto;
+mod gradebook;
+mod grading;
 mod routes;
-pub mod seed;
-pub mod service;
+mod scoring;
+mod seed;
+mod service;
+mod views;
+
+pub use seed::seed_demo;
+pub use service::completion_blocked;
+
+/// The platform's `completion_blocked` hook: [`completion_blocked`] inside the caller's
+/// transaction.
+pub fn completion_blocked_hook(
+    txn: &sea_orm::DatabaseTransaction,
+    user_id: uuid::Uuid,
+    course_id: uuid::Uuid,
+) -> futures_util::future::BoxFuture<'_, kernel::AppResult<bool>> {
+    Box::pin(completion_blocked(txn, user_id, course_id))
+}
 
 use utoipa_actix_web::service_config::ServiceConfig;
 

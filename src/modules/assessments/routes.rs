@@ -3,13 +3,14 @@
 use actix_web::{HttpResponse, delete, get, patch, post, put, web};
 use uuid::Uuid;
 
+use kernel::enums::GradebookFormat;
+
 use super::dto::*;
-use super::{attempts, gradebook, service};
+use super::{attempts, authoring, gradebook, scoring, service};
 use crate::http::ApiResult;
 use crate::http::auth::{AuthUser, ClientInfo};
 use crate::http::extract::{Json, Query};
 use crate::state::AppState;
-use kernel::{AppError, FieldError};
 
 /// A course's assessments (answer keys for its staff only).
 #[utoipa::path(
@@ -48,7 +49,7 @@ pub async fn create_assessment(
     body: Json<CreateAssessmentRequest>,
 ) -> ApiResult<HttpResponse> {
     Ok(HttpResponse::Created().json(
-        service::create_assessment(&state, &user, &client, id.into_inner(), body.into_inner())
+        authoring::create_assessment(&state, &user, &client, id.into_inner(), body.into_inner())
             .await?,
     ))
 }
@@ -90,7 +91,7 @@ pub async fn update_assessment(
     body: Json<UpdateAssessmentRequest>,
 ) -> ApiResult<HttpResponse> {
     Ok(HttpResponse::Ok().json(
-        service::update_assessment(&state, &user, &client, id.into_inner(), body.into_inner())
+        authoring::update_assessment(&state, &user, &client, id.into_inner(), body.into_inner())
             .await?,
     ))
 }
@@ -115,7 +116,7 @@ pub async fn add_question(
     body: Json<QuestionRequest>,
 ) -> ApiResult<HttpResponse> {
     Ok(HttpResponse::Created().json(
-        service::add_question(&state, &user, &client, id.into_inner(), body.into_inner()).await?,
+        authoring::add_question(&state, &user, &client, id.into_inner(), body.into_inner()).await?,
     ))
 }
 
@@ -139,7 +140,7 @@ pub async fn update_question(
     body: Json<QuestionRequest>,
 ) -> ApiResult<HttpResponse> {
     Ok(HttpResponse::Ok().json(
-        service::update_question(&state, &user, &client, id.into_inner(), body.into_inner())
+        authoring::update_question(&state, &user, &client, id.into_inner(), body.into_inner())
             .await?,
     ))
 }
@@ -161,7 +162,7 @@ pub async fn delete_question(
     client: ClientInfo,
     id: web::Path<Uuid>,
 ) -> ApiResult<HttpResponse> {
-    service::delete_question(&state, &user, &client, id.into_inner()).await?;
+    authoring::delete_question(&state, &user, &client, id.into_inner()).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -270,7 +271,7 @@ pub async fn list_submissions(
     query: Query<SubmissionsQuery>,
 ) -> ApiResult<HttpResponse> {
     Ok(HttpResponse::Ok()
-        .json(attempts::submissions(&state, &user, id.into_inner(), query.into_inner()).await?))
+        .json(scoring::submissions(&state, &user, id.into_inner(), query.into_inner()).await?))
 }
 
 /// Grade one response with points and feedback (the course's graders); the attempt's score follows when all are graded.
@@ -293,8 +294,7 @@ pub async fn grade_response(
     body: Json<GradeRequest>,
 ) -> ApiResult<HttpResponse> {
     Ok(HttpResponse::Ok().json(
-        attempts::grade_response(&state, &user, &client, id.into_inner(), body.into_inner())
-            .await?,
+        scoring::grade_response(&state, &user, &client, id.into_inner(), body.into_inner()).await?,
     ))
 }
 
@@ -315,18 +315,15 @@ pub async fn course_gradebook(
     query: Query<GradebookQuery>,
 ) -> ApiResult<HttpResponse> {
     let book = gradebook::gradebook(&state, &user, id.into_inner()).await?;
-    match query.format.map(|v| v.as_str()) {
-        None | Some("json") => Ok(HttpResponse::Ok().json(book)),
-        Some("csv") => Ok(HttpResponse::Ok()
+    match query.format {
+        None | Some(GradebookFormat::Json) => Ok(HttpResponse::Ok().json(book)),
+        Some(GradebookFormat::Csv) => Ok(HttpResponse::Ok()
             .content_type("text/csv; charset=utf-8")
             .insert_header((
                 "Content-Disposition",
                 format!("attachment; filename=\"gradebook-{}.csv\"", book.course_id),
             ))
             .body(gradebook::to_csv(&book))),
-        Some(_) => {
-            Err(AppError::validation(vec![FieldError::new("format", "`json` or `csv`")]).into())
-        }
     }
 }
 

@@ -9,35 +9,34 @@
 //! - Data analysis: passed (75%, essay graded), which completes the lesson of the quiz.
 //! - Full-stack web: submitted, its essay waiting in the educator's grading queue.
 //!
-//! Authoring is plain inserts (options and keys built by [`keys::build`], so their JSON is what
-//! the API stores). The attempts follow what `attempts.rs` does step by step (its grading
-//! functions are private): saved answers checked by [`keys::check_answer`], then on submission
-//! every question graded by [`keys::grade`], the essays graded by the educator, the score
-//! settled the same way, and a pass handled as `on_pass` does: the reward through
-//! `wallet::service::reward` with the same dedupe key, `AssessmentPassed` published, the
-//! quiz's lesson completed through `lms::complete_lesson_for`. All in one transaction; a
-//! second run finds the demo quizzes and creates nothing.
+//! Everything goes through the module's services, acting as the demo users: the educator
+//! creates each quiz and its questions (`create_assessment_in`, `add_question_in`), the student
+//! starts, answers and submits (`start_attempt_in`, `save_responses_in`, `submit_in`), and the
+//! educator grades the essays (`grade_response_in`), so the scores, the reward, the lesson's
+//! completion and the audit trail follow the same rules as through the API. All in one
+//! transaction; a second run finds the demo quizzes and creates nothing.
 
-use kernel::enums::QuestionKind;
+use kernel::enums::{AssessmentKind, GradingPolicy, QuestionKind};
+use kernel::{Actor, AppError, AppResult, RequestMeta, db};
 use rust_decimal::Decimal;
 use sea_orm::{DatabaseTransaction, TransactionTrait};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use super::dto::{OptionResponse, QuestionRequest};
-use super::keys;
-use super::service::{assessment_row, questions};
-use crate::db;
-use crate::events;
+use super::attempts::{save_responses_in, start_attempt_in, submit_in};
+use super::authoring::{add_question_in, create_assessment_in};
+use super::dto::{
+    CreateAssessmentRequest, GradeRequest, OptionResponse, QuestionRequest, QuestionResponse,
+    ResponseInput, SaveResponsesRequest,
+};
+use super::scoring::grade_response_in;
+use super::service::assessment;
 use crate::modules::lms;
-use crate::modules::wallet;
 use crate::state::AppState;
-use kernel::event::DomainEvent;
-use kernel::{AppError, AppResult};
 
 /// An authored question; `points` in whole points.
 struct Q {
-    kind: &'static str,
+    kind: QuestionKind,
     prompt: &'static str,
     points: i64,
     options: &'static [&'static str],
@@ -51,7 +50,7 @@ struct Q {
 }
 
 const BLANK: Q = Q {
-    kind: "",
+    kind: QuestionKind::Essay,
     prompt: "",
     points: 1,
     options: &[],
@@ -71,7 +70,7 @@ const fn single(
     explanation: &'static str,
 ) -> Q {
     Q {
-        kind: "single_choice",
+        kind: QuestionKind::SingleChoice,
         prompt,
         points,
         options,
@@ -90,7 +89,7 @@ const fn multiple(
     explanation: &'static str,
 ) -> Q {
     Q {
-        kind: "multiple_choice",
+        kind: QuestionKind::MultipleChoice,
         prompt,
         points,
         options,
@@ -108,7 +107,7 @@ const fn true_false(
     explanation: &'static str,
 ) -> Q {
     Q {
-        kind: "true_false",
+        kind: QuestionKind::TrueFalse,
         prompt,
         points,
         correct: Some(correct),
@@ -124,7 +123,7 @@ const fn short(
     explanation: &'static str,
 ) -> Q {
     Q {
-        kind: "short_answer",
+        kind: QuestionKind::ShortAnswer,
         prompt,
         points,
         accepted,
@@ -141,7 +140,7 @@ const fn numeric(
     explanation: &'static str,
 ) -> Q {
     Q {
-        kind: "numeric",
+        kind: QuestionKind::Numeric,
         prompt,
         points,
         numeric: Some((value, tolerance)),
@@ -152,7 +151,7 @@ const fn numeric(
 
 const fn essay(prompt: &'static str, points: i64, explanation: &'static str) -> Q {
     Q {
-        kind: "essay",
+        kind: QuestionKind::Essay,
         prompt,
         points,
         explanation,
@@ -545,12 +544,20 @@ const QUIZZES: [QuizSpec; 5] = [
     },
 ];
 
-fn parse_id(raw: &str) -> AppResult<Uuid> {
-    raw.parse().map_err(AppError::internal)
-}
-
 fn seed_error(message: String) -> AppError {
     AppError::internal(anyhow::anyhow!("assessments seed: {message}"))
+}
+
+/// The demo user at `index` of `seed::DEMO_USERS`, acting with a verified email.
+fn demo_actor(index: usize) -> AppResult<Actor> {
+    let (id, email, _, _) = seed::DEMO_USERS[index];
+    Ok(Actor::new(
+        id.parse().map_err(AppError::internal)?,
+        email.to_owned(),
+        true,
+        None,
+        None,
+    ))
 }
 
 /// Demo text as a bounded request field (the demo texts are within every bound).
@@ -558,14 +565,9 @@ fn text<T: std::str::FromStr + Default>(s: &str) -> T {
     s.parse().unwrap_or_default()
 }
 
-/// A demo question's kind (the demo kinds are all valid).
-fn kind(s: &str) -> QuestionKind {
-    s.parse().unwrap_or(QuestionKind::Essay)
-}
-
 fn request(q: &Q) -> QuestionRequest {
     QuestionRequest {
-        kind: kind(q.kind).into(),
+        kind: q.kind.into(),
         prompt: text(q.prompt),
         points: Some(Decimal::from(q.points)),
         options: q.options.iter().map(|o| text(o)).collect(),
@@ -598,334 +600,198 @@ fn raw_answer(a: &A, options: &[OptionResponse]) -> AppResult<Value> {
     })
 }
 
-/// Inserts the assessments demo data once; returns how many rows it created (0 when the demo
-/// quizzes exist already, or the demo users or courses are missing).
+/// Creates the assessments demo data once; returns how many rows of the module's tables it
+/// created (0 when the demo quizzes exist already, or the demo users are missing).
 pub async fn seed_demo(state: &AppState) -> AppResult<u64> {
-    let (db, _settings) = (&state.db, &*state.settings);
-    let txn = db.begin().await?;
+    let txn = state.db.begin().await?;
     db::advisory_lock(&txn, "seed:demo-assessments").await?;
-    let student = parse_id(seed::DEMO_USERS[0].0)?;
-    let educator = parse_id(seed::DEMO_USERS[1].0)?;
+    let student = demo_actor(0)?;
+    let educator = demo_actor(1)?;
     let slugs: Vec<String> = QUIZZES.iter().map(|q| q.course_slug.to_owned()).collect();
     let titles: Vec<String> = QUIZZES.iter().map(|q| q.title.to_owned()).collect();
-    let done = db::one(
+    let done = db::exists(
         &txn,
-        "SELECT 1 AS one FROM assessments a JOIN courses c ON c.id = a.course_id \
+        "SELECT 1 FROM assessments a JOIN courses c ON c.id = a.course_id \
          WHERE c.slug = ANY ($1) AND a.title = ANY ($2) LIMIT 1",
         [slugs.into(), titles.into()],
     )
-    .await?
-    .is_some();
+    .await?;
     if done {
         return Ok(0);
     }
-    let users = db::one(
+    let users: i64 = db::scalar(
         &txn,
-        "SELECT count(*) AS n FROM users WHERE id = ANY ($1) AND deleted_at IS NULL",
-        [vec![student, educator].into()],
+        "SELECT count(*) FROM users WHERE id = ANY ($1) AND deleted_at IS NULL",
+        [vec![student.id, educator.id].into()],
     )
     .await?
-    .map(|r| r.try_get::<i64>("", "n"))
-    .transpose()?
     .unwrap_or(0);
     if users < 2 {
         return Ok(0);
     }
+    let meta = RequestMeta::system();
     let mut created = 0u64;
     for spec in &QUIZZES {
         // Only the LMS seed's course (the educator's), and only if it has lessons.
-        let Some(course) = db::one(
+        let course: Option<Uuid> = db::scalar(
             &txn,
             "SELECT c.id FROM courses c WHERE c.slug = $1 AND c.owner_id = $2 AND c.deleted_at IS NULL \
              AND EXISTS (SELECT 1 FROM lessons l WHERE l.course_id = c.id)",
-            [spec.course_slug.into(), educator.into()],
+            [spec.course_slug.into(), educator.id.into()],
         )
-        .await?
-        else {
+        .await?;
+        let Some(course_id) = course else {
             continue;
         };
-        let course_id: Uuid = course.try_get("", "id")?;
-        created += create_quiz(&txn, state, spec, course_id, educator, student).await?;
+        let demo = Demo {
+            state,
+            txn: &txn,
+            meta: &meta,
+            educator: &educator,
+            student: &student,
+        };
+        created += demo.quiz(spec, course_id).await?;
     }
     txn.commit().await?;
     tracing::info!(created, "seeded the assessments demo data");
     Ok(created)
 }
 
-async fn create_quiz(
-    txn: &DatabaseTransaction,
-    state: &AppState,
-    spec: &QuizSpec,
-    course_id: Uuid,
-    educator: Uuid,
-    student: Uuid,
-) -> AppResult<u64> {
-    let lesson_id: Option<Uuid> = match spec.lesson {
-        Some(title) => db::one(
-            txn,
-            "SELECT id FROM lessons WHERE course_id = $1 AND title = $2 LIMIT 1",
-            [course_id.into(), title.into()],
-        )
-        .await?
-        .map(|r| r.try_get("", "id"))
-        .transpose()?,
-        None => None,
-    };
-    let id = Uuid::now_v7();
-    db::exec(
-        txn,
-        "INSERT INTO assessments (id, course_id, lesson_id, kind, title, instructions, pass_score, time_limit_seconds, \
-         max_attempts, shuffle_questions, shuffle_options, show_correct_answers, weight, grading_policy, \
-         required_for_completion, reward, created_by) \
-         VALUES ($1, $2, $3, 'quiz', $4, $5, $6, $7, $8, false, $9, true, 1, 'best', false, $10, $11)",
-        [
-            id.into(),
-            course_id.into(),
-            lesson_id.into(),
-            spec.title.into(),
-            spec.instructions.into(),
-            Decimal::from(spec.pass_score).into(),
-            spec.time_limit_minutes.map(|m| m * 60).into(),
-            spec.max_attempts.into(),
-            spec.shuffle_options.into(),
-            spec.reward.map(Decimal::from).into(),
-            educator.into(),
-        ],
-    )
-    .await?;
-    let mut created = 1;
-    // Options and keys exactly as `POST /quizzes/{id}/questions` builds them.
-    let mut options_of = Vec::with_capacity(spec.questions.len());
-    for (position, q) in spec.questions.iter().enumerate() {
-        let req = request(q);
-        let (options, key) = keys::build(&req).map_err(|errors| {
-            seed_error(format!(
-                "question {position} of `{}`: {errors:?}",
-                spec.title
-            ))
-        })?;
-        db::exec(
-            txn,
-            "INSERT INTO questions (id, assessment_id, kind, prompt, points, options, answer, partial_credit, explanation, position) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-            [
-                Uuid::now_v7().into(),
-                id.into(),
-                req.kind.clone().into(),
-                req.prompt.trim().to_owned().into(),
-                Decimal::from(q.points).into(),
-                serde_json::to_value(&options)
-                    .map_err(AppError::internal)?
-                    .into(),
-                key.into(),
-                req.partial_credit.into(),
-                req.explanation.trim().to_owned().into(),
-                (position as i32).into(),
-            ],
-        )
-        .await?;
-        options_of.push(options);
-        created += 1;
-    }
-    if spec.attempts.is_empty()
-        || lms::live_enrollment(txn, student, course_id)
-            .await?
-            .is_none()
-    {
-        return Ok(created);
-    }
-    for (n, attempt) in spec.attempts.iter().enumerate() {
-        created += take_attempt(txn, state, id, n as i32 + 1, attempt, educator, student).await?;
-    }
-    Ok(created)
+/// Who acts, and where.
+struct Demo<'a> {
+    state: &'a AppState,
+    txn: &'a DatabaseTransaction,
+    meta: &'a RequestMeta,
+    educator: &'a Actor,
+    student: &'a Actor,
 }
 
-/// One attempt of the student, as `start_attempt`, `save_responses`, `submit` and the
-/// educator's `grade_response` would leave it.
-async fn take_attempt(
-    txn: &DatabaseTransaction,
-    state: &AppState,
-    assessment_id: Uuid,
-    number: i32,
-    spec: &AttemptSpec,
-    educator: Uuid,
-    student: Uuid,
-) -> AppResult<u64> {
-    let a = assessment_row(txn, assessment_id).await?;
-    let qs = questions(txn, assessment_id).await?;
-    let max_score: Decimal = qs.iter().map(|q| q.points).sum();
-    let order: Vec<Uuid> = qs.iter().map(|q| q.id).collect();
-    let seed: i64 = rand::random();
-    // --- start_attempt ---
-    let attempt_id = Uuid::now_v7();
-    db::exec(
-        txn,
-        "INSERT INTO attempts (id, assessment_id, user_id, number, question_order, option_seed, deadline_at, max_score) \
-         VALUES ($1, $2, $3, $4, $5, $6, now() + make_interval(secs => $7), $8)",
-        [
-            attempt_id.into(),
-            assessment_id.into(),
-            student.into(),
-            number.into(),
-            order.into(),
-            seed.into(),
-            a.time_limit_seconds.map(f64::from).into(),
-            max_score.into(),
-        ],
-    )
-    .await?;
-    let mut created = 1;
-    // --- save_responses: answers checked and stored as the API stores them ---
-    let mut stored = Vec::with_capacity(qs.len());
-    for (q, answer) in qs.iter().zip(spec.answers) {
-        let raw = raw_answer(answer, &q.options)?;
-        let value = keys::check_answer(&q.kind, &q.options, &raw)
-            .map_err(|e| seed_error(format!("answer to `{}`: {e}", q.prompt)))?;
-        stored.push((q, value));
-    }
-    // --- submit (finalize): every question graded, unanswered ones with 0 ---
-    let mut essays = Vec::new();
-    for q in &qs {
-        let answer = stored
-            .iter()
-            .find(|(sq, _)| sq.id == q.id)
-            .map_or(Value::Null, |(_, v)| v.clone());
-        let points = keys::grade(&q.kind, &q.answer, q.partial_credit, q.points, &answer);
-        let response_id = Uuid::now_v7();
-        db::exec(
-            txn,
-            "INSERT INTO responses (id, attempt_id, question_id, answer, points, auto_graded, graded_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, CASE WHEN $6 THEN now() END)",
-            [
-                response_id.into(),
-                attempt_id.into(),
-                q.id.into(),
-                answer.into(),
-                points.into(),
-                points.is_some().into(),
-            ],
-        )
-        .await?;
-        created += 1;
-        if points.is_none() {
-            essays.push(response_id);
-        }
-    }
-    db::exec(
-        txn,
-        "UPDATE attempts SET status = 'submitted', submitted_at = now(), auto_submitted = false WHERE id = $1",
-        [attempt_id.into()],
-    )
-    .await?;
-    // --- grade_response by the educator ---
-    if let Some((tenths, feedback)) = spec.essay_grade {
-        for response_id in &essays {
-            db::exec(
-                txn,
-                "UPDATE responses SET points = $2, feedback = $3, graded_by = $4, graded_at = now(), \
-                 auto_graded = false, updated_at = now() WHERE id = $1",
-                [
-                    (*response_id).into(),
-                    Decimal::new(tenths, 1).into(),
-                    feedback.into(),
-                    educator.into(),
-                ],
-            )
-            .await?;
-        }
-    }
-    settle(txn, state, attempt_id).await?;
-    Ok(created)
-}
-
-/// As `attempts::settle`: once every response has points, the score, percent and pass, and
-/// what a pass triggers; otherwise the attempt waits as `submitted`.
-async fn settle(txn: &DatabaseTransaction, state: &AppState, attempt_id: Uuid) -> AppResult<()> {
-    let r = db::one(
-        txn,
-        "SELECT t.user_id, t.assessment_id, \
-           count(r.id) FILTER (WHERE r.points IS NULL) AS pending, coalesce(sum(r.points), 0) AS score, \
-           (SELECT coalesce(sum(q.points), 0) FROM questions q WHERE q.assessment_id = t.assessment_id) AS max_score \
-         FROM attempts t LEFT JOIN responses r ON r.attempt_id = t.id WHERE t.id = $1 GROUP BY t.id",
-        [attempt_id.into()],
-    )
-    .await?
-    .ok_or_else(|| seed_error(format!("attempt {attempt_id} vanished")))?;
-    let pending: i64 = r.try_get("", "pending")?;
-    let max_score: Decimal = r.try_get("", "max_score")?;
-    if pending > 0 {
-        db::exec(
-            txn,
-            "UPDATE attempts SET status = 'submitted', score = NULL, percent = NULL, passed = NULL, max_score = $2 WHERE id = $1",
-            [attempt_id.into(), max_score.into()],
-        )
-        .await?;
-        return Ok(());
-    }
-    let score: Decimal = r.try_get("", "score")?;
-    let user_id: Uuid = r.try_get("", "user_id")?;
-    let a = assessment_row(txn, r.try_get("", "assessment_id")?).await?;
-    let percent = if max_score.is_zero() {
-        Decimal::ZERO
-    } else {
-        (score * Decimal::ONE_HUNDRED / max_score).round_dp(2)
-    };
-    let passed = percent >= a.pass_score;
-    db::exec(
-        txn,
-        "UPDATE attempts SET status = 'graded', score = $2, max_score = $3, percent = $4, passed = $5, graded_at = now() WHERE id = $1",
-        [
-            attempt_id.into(),
-            score.into(),
-            max_score.into(),
-            percent.into(),
-            passed.into(),
-        ],
-    )
-    .await?;
-    if !passed {
-        return Ok(());
-    }
-    // --- on_pass ---
-    let amount = a.reward.unwrap_or(state.settings.assessments.pass_reward);
-    let first = wallet::reward(
-        txn,
-        user_id,
-        amount,
-        &format!("Passed {}", a.title),
-        &format!("assessment_pass:{user_id}:{}", a.id),
-    )
-    .await?
-    .is_some();
-    let earlier_pass = db::one(
-        txn,
-        "SELECT 1 AS one FROM attempts WHERE assessment_id = $1 AND user_id = $2 AND passed AND id <> $3",
-        [a.id.into(), user_id.into(), attempt_id.into()],
-    )
-    .await?
-    .is_some();
-    if first || !earlier_pass {
-        events::publish(
-            state,
-            txn,
-            DomainEvent::AssessmentPassed {
-                attempt_id,
-                user_id,
-                assessment_id: a.id,
-                course_id: a.course_id,
-                lesson_id: a.lesson_id,
+impl Demo<'_> {
+    /// The educator's quiz in `course_id` with its questions, then the student's attempts if
+    /// they are enrolled.
+    async fn quiz(&self, spec: &QuizSpec, course_id: Uuid) -> AppResult<u64> {
+        lms::course_for(self.state, self.educator, course_id, "course:update").await?;
+        let lesson_id: Option<Uuid> = match spec.lesson {
+            Some(title) => {
+                db::scalar(
+                    self.txn,
+                    "SELECT id FROM lessons WHERE course_id = $1 AND title = $2 LIMIT 1",
+                    [course_id.into(), title.into()],
+                )
+                .await?
+            }
+            None => None,
+        };
+        let quiz = create_assessment_in(
+            self.state,
+            self.txn,
+            self.educator,
+            self.meta,
+            course_id,
+            CreateAssessmentRequest {
+                title: text(spec.title),
+                kind: Some(AssessmentKind::Quiz.into()),
+                lesson_id,
+                instructions: text(spec.instructions),
+                pass_score: Some(Decimal::from(spec.pass_score)),
+                time_limit_seconds: spec.time_limit_minutes.map(|m| m * 60),
+                max_attempts: spec.max_attempts,
+                available_from: None,
+                available_until: None,
+                shuffle_questions: false,
+                shuffle_options: spec.shuffle_options,
+                show_correct_answers: Some(true),
+                weight: Some(Decimal::ONE),
+                grading_policy: Some(GradingPolicy::Best.into()),
+                required_for_completion: Some(false),
+                reward: spec.reward.map(Decimal::from),
             },
         )
         .await?;
-    }
-    match a.lesson_id {
-        Some(lesson) => {
-            lms::complete_lesson_for(txn, state, user_id, lesson).await?;
+        let a = assessment(self.txn, quiz.id).await?;
+        let mut created = 1;
+        let mut authored = Vec::with_capacity(spec.questions.len());
+        for (position, q) in spec.questions.iter().enumerate() {
+            let added = add_question_in(self.txn, self.educator, self.meta, &a, request(q))
+                .await
+                .map_err(|e| {
+                    seed_error(format!("question {position} of `{}`: {e:?}", spec.title))
+                })?;
+            authored.push(added);
+            created += 1;
         }
-        None if a.required_for_completion => {
-            lms::recheck_completion(txn, state, user_id, a.course_id).await?;
+        if spec.attempts.is_empty()
+            || lms::live_enrollment(self.txn, self.student.id, course_id)
+                .await?
+                .is_none()
+        {
+            return Ok(created);
         }
-        None => {}
+        for attempt in spec.attempts {
+            created += self.attempt(&a, spec, &authored, attempt).await?;
+        }
+        Ok(created)
     }
-    Ok(())
+
+    /// One attempt of the student: started, answered, submitted; then the educator grades the
+    /// essays if the spec says so.
+    async fn attempt(
+        &self,
+        a: &entity::assessments::Model,
+        quiz: &QuizSpec,
+        authored: &[QuestionResponse],
+        spec: &AttemptSpec,
+    ) -> AppResult<u64> {
+        let started = start_attempt_in(self.state, self.txn, self.student, self.meta, a).await?;
+        let attempt_id = started.attempt.id;
+        let responses = authored
+            .iter()
+            .zip(spec.answers)
+            .map(|(q, answer)| {
+                Ok(ResponseInput {
+                    question_id: q.id,
+                    answer: raw_answer(answer, &q.options)?,
+                })
+            })
+            .collect::<AppResult<Vec<_>>>()?;
+        let saved = save_responses_in(
+            self.state,
+            self.txn,
+            self.student,
+            attempt_id,
+            SaveResponsesRequest { responses },
+        )
+        .await
+        .map_err(|e| seed_error(format!("answers to `{}`: {e:?}", quiz.title)))?;
+        submit_in(self.state, self.txn, self.student, self.meta, attempt_id).await?;
+        if let Some((tenths, feedback)) = spec.essay_grade {
+            for (q, authored) in quiz.questions.iter().zip(authored) {
+                if !q.kind.is_manual() {
+                    continue;
+                }
+                let Some(response_id) = saved
+                    .questions
+                    .iter()
+                    .find(|s| s.question_id == authored.id)
+                    .and_then(|s| s.response_id)
+                else {
+                    continue;
+                };
+                grade_response_in(
+                    self.state,
+                    self.txn,
+                    self.educator,
+                    self.meta,
+                    response_id,
+                    GradeRequest {
+                        points: Decimal::new(tenths, 1),
+                        feedback: text(feedback),
+                    },
+                )
+                .await?;
+            }
+        }
+        // The attempt, and a response to every question (unanswered ones with 0 points).
+        Ok(1 + authored.len() as u64)
+    }
 }

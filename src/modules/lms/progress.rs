@@ -64,7 +64,7 @@ pub async fn recompute_progress(
     .await?;
     for f in finished {
         // Held back by a required assessment: nothing changes for that learner.
-        if !completion_blocked(txn, f.user_id, course_id).await? {
+        if !completion_blocked(state, txn, f.user_id, course_id).await? {
             refresh_enrollment(txn, state, f.id).await?;
         }
     }
@@ -129,7 +129,7 @@ pub async fn refresh_enrollment(
         .await?;
         if row.total > 0
             && row.done >= row.total
-            && !completion_blocked(txn, row.user_id, row.course_id).await?
+            && !completion_blocked(state, txn, row.user_id, row.course_id).await?
         {
             enrollments::ActiveModel {
                 id: Set(enrollment_id),
@@ -200,12 +200,15 @@ pub async fn refresh_enrollment(
 
 /// Rules beyond lessons that hold a completion back: a course may require passing its
 /// assessments marked `required_for_completion` (its final exam).
+/// They are the assessments module's rule, plugged in as the `completion_blocked` hook (lms
+/// does not depend on assessments; assessments depends on lms).
 async fn completion_blocked(
+    state: &AppState,
     txn: &DatabaseTransaction,
     user_id: Uuid,
     course_id: Uuid,
 ) -> AppResult<bool> {
-    crate::modules::assessments::service::completion_blocked(txn, user_id, course_id).await
+    (state.hooks.completion_blocked)(txn, user_id, course_id).await
 }
 
 /// A lesson's progress as written.

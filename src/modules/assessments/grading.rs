@@ -1,49 +1,31 @@
-//! Answer keys and automatic grading: pure rules, unit-tested.
+//! The grading rules, pure and unit-tested: how an authored question becomes its options and
+//! answer key, which answers a question accepts, and how many points an answer earns.
 //!
 //! A question's key is stored as JSON by kind: `{"correct": [option ids]}` (single and multiple
 //! choice), `{"value": bool}` (true/false), `{"accepted": [..], "case_sensitive": bool}` (short
 //! answer), `{"value": "3.14", "tolerance": "0.01"}` (numeric) and `{}` for the hand-graded
-//! kinds (essay, file upload).
+//! kinds (essay, file upload). An attempt's percent is [`percent`] of its points.
 
 use std::str::FromStr;
 
-use rust_decimal::Decimal;
+use kernel::FieldError;
+use kernel::enums::QuestionKind;
+use rust_decimal::{Decimal, RoundingStrategy};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use super::dto::{OptionResponse, QuestionRequest};
-use kernel::FieldError;
 
-pub const KINDS: [&str; 7] = [
-    "single_choice",
-    "multiple_choice",
-    "true_false",
-    "short_answer",
-    "numeric",
-    "essay",
-    "file_upload",
-];
-
-/// Whether a kind is graded by a person.
-pub fn is_manual(kind: &str) -> bool {
-    matches!(kind, "essay" | "file_upload")
-}
-
-fn is_choice(kind: &str) -> bool {
-    matches!(kind, "single_choice" | "multiple_choice")
-}
+/// An authored question's kind, options and key.
+pub type Built = (QuestionKind, Vec<OptionResponse>, Value);
 
 /// Checks an authored question and builds its options and key.
-pub fn build(q: &QuestionRequest) -> Result<(Vec<OptionResponse>, Value), Vec<FieldError>> {
+pub fn build(q: &QuestionRequest) -> Result<Built, Vec<FieldError>> {
     let mut errors = Vec::new();
-    if !KINDS.contains(&q.kind.as_str()) {
-        errors.push(FieldError::new(
-            "#/kind",
-            "one of single_choice, multiple_choice, true_false, short_answer, numeric, essay, file_upload",
-        ));
+    let Some(kind) = q.kind.check("#/kind", &mut errors) else {
         return Err(errors);
-    }
+    };
     if q.prompt.trim().is_empty() || q.prompt.chars().count() > 10_000 {
         errors.push(FieldError::new("#/prompt", "must be 1 to 10000 characters"));
     }
@@ -56,8 +38,8 @@ pub fn build(q: &QuestionRequest) -> Result<(Vec<OptionResponse>, Value), Vec<Fi
         ));
     }
     let mut options = Vec::new();
-    let key = match q.kind.as_str() {
-        k if is_choice(k) => {
+    let key = match kind {
+        QuestionKind::SingleChoice | QuestionKind::MultipleChoice => {
             if q.options.len() < 2 || q.options.len() > 20 {
                 errors.push(FieldError::new("#/options", "2 to 20 options"));
             }
@@ -88,13 +70,13 @@ pub fn build(q: &QuestionRequest) -> Result<(Vec<OptionResponse>, Value), Vec<Fi
                     "indexes must point into `options`",
                 ));
             }
-            if k == "single_choice" && correct.len() != 1 {
+            if kind == QuestionKind::SingleChoice && correct.len() != 1 {
                 errors.push(FieldError::new(
                     "#/correct_options",
                     "a single-choice question has exactly one correct option",
                 ));
             }
-            if k == "multiple_choice" && correct.is_empty() {
+            if kind == QuestionKind::MultipleChoice && correct.is_empty() {
                 errors.push(FieldError::new(
                     "#/correct_options",
                     "at least one correct option",
@@ -106,14 +88,14 @@ pub fn build(q: &QuestionRequest) -> Result<(Vec<OptionResponse>, Value), Vec<Fi
                 .collect();
             json!({ "correct": ids })
         }
-        "true_false" => match q.correct {
+        QuestionKind::TrueFalse => match q.correct {
             Some(v) => json!({ "value": v }),
             None => {
                 errors.push(FieldError::new("#/correct", "true or false"));
                 json!({})
             }
         },
-        "short_answer" => {
+        QuestionKind::ShortAnswer => {
             let accepted: Vec<String> = q
                 .accepted_answers
                 .iter()
@@ -128,7 +110,7 @@ pub fn build(q: &QuestionRequest) -> Result<(Vec<OptionResponse>, Value), Vec<Fi
             }
             json!({ "accepted": accepted, "case_sensitive": q.case_sensitive })
         }
-        "numeric" => {
+        QuestionKind::Numeric => {
             let tolerance = q.tolerance.unwrap_or(Decimal::ZERO);
             if tolerance.is_sign_negative() || !in_range(tolerance) {
                 errors.push(FieldError::new("#/tolerance", "0 or more, below 10^15"));
@@ -146,22 +128,22 @@ pub fn build(q: &QuestionRequest) -> Result<(Vec<OptionResponse>, Value), Vec<Fi
                 }
             }
         }
-        _ => json!({}),
+        QuestionKind::Essay | QuestionKind::FileUpload => json!({}),
     };
-    if !is_choice(&q.kind) && (!q.options.is_empty() || !q.correct_options.is_empty()) {
+    if !kind.is_choice() && (!q.options.is_empty() || !q.correct_options.is_empty()) {
         errors.push(FieldError::new(
             "#/options",
             "only choice questions have options",
         ));
     }
-    if q.partial_credit && q.kind.as_str() != "multiple_choice" {
+    if q.partial_credit && kind != QuestionKind::MultipleChoice {
         errors.push(FieldError::new(
             "#/partial_credit",
             "only multiple-choice questions give partial credit",
         ));
     }
     if errors.is_empty() {
-        Ok((options, key))
+        Ok((kind, options, key))
     } else {
         Err(errors)
     }
@@ -187,17 +169,17 @@ fn decimal_of(v: &Value) -> Option<Decimal> {
 
 /// Checks a learner's answer against the question's shape and returns it as stored.
 pub fn check_answer(
-    kind: &str,
+    kind: QuestionKind,
     options: &[OptionResponse],
     answer: &Value,
 ) -> Result<Value, String> {
     let is_option = |id: &str| options.iter().any(|o| o.id == id);
     match kind {
-        "single_choice" => match answer.as_str() {
+        QuestionKind::SingleChoice => match answer.as_str() {
             Some(id) if is_option(id) => Ok(answer.clone()),
             _ => Err("one of the question's option ids".into()),
         },
-        "multiple_choice" => {
+        QuestionKind::MultipleChoice => {
             let ids: Option<Vec<&str>> = answer
                 .as_array()
                 .map(|a| a.iter().map(Value::as_str).collect::<Option<Vec<_>>>())
@@ -212,22 +194,22 @@ pub fn check_answer(
                 _ => Err("a list of distinct option ids of the question".into()),
             }
         }
-        "true_false" => answer
+        QuestionKind::TrueFalse => answer
             .as_bool()
             .map(Value::Bool)
             .ok_or_else(|| "true or false".into()),
-        "short_answer" => match answer.as_str() {
+        QuestionKind::ShortAnswer => match answer.as_str() {
             Some(s) if s.chars().count() <= 1000 => Ok(answer.clone()),
             _ => Err("text of at most 1000 characters".into()),
         },
-        "numeric" => decimal_of(answer)
+        QuestionKind::Numeric => decimal_of(answer)
             .map(|d| Value::String(d.normalize().to_string()))
             .ok_or_else(|| "a number below 10^15 in size".into()),
-        "essay" => match answer.as_str() {
+        QuestionKind::Essay => match answer.as_str() {
             Some(s) if s.chars().count() <= 50_000 => Ok(answer.clone()),
             _ => Err("text of at most 50000 characters".into()),
         },
-        _ => match answer.as_str() {
+        QuestionKind::FileUpload => match answer.as_str() {
             Some(s) if kernel::text::is_http_url(s) => Ok(answer.clone()),
             _ => Err("the http(s) URL of the submitted file".into()),
         },
@@ -245,13 +227,13 @@ fn normalize_text(s: &str, case_sensitive: bool) -> String {
 
 /// Points earned by `answer` (`Value::Null` = unanswered), or `None` when a person grades it.
 pub fn grade(
-    kind: &str,
+    kind: QuestionKind,
     key: &Value,
     partial_credit: bool,
     points: Decimal,
     answer: &Value,
 ) -> Option<Decimal> {
-    if is_manual(kind) {
+    if kind.is_manual() {
         return if answer.is_null() {
             Some(Decimal::ZERO)
         } else {
@@ -267,8 +249,8 @@ pub fn grade(
         .map(|a| a.iter().filter_map(Value::as_str).collect())
         .unwrap_or_default();
     Some(match kind {
-        "single_choice" => full(answer.as_str().is_some_and(|a| correct.contains(&a))),
-        "multiple_choice" => {
+        QuestionKind::SingleChoice => full(answer.as_str().is_some_and(|a| correct.contains(&a))),
+        QuestionKind::MultipleChoice => {
             let chosen: Vec<&str> = answer
                 .as_array()
                 .map(|a| a.iter().filter_map(Value::as_str).collect())
@@ -287,10 +269,10 @@ pub fn grade(
                 full(wrong == 0 && right == correct.len() as i64)
             }
         }
-        "true_false" => {
+        QuestionKind::TrueFalse => {
             full(answer.as_bool().is_some() && answer.as_bool() == key["value"].as_bool())
         }
-        "short_answer" => {
+        QuestionKind::ShortAnswer => {
             let cs = key["case_sensitive"].as_bool().unwrap_or(false);
             let given = normalize_text(answer.as_str().unwrap_or_default(), cs);
             full(key["accepted"].as_array().is_some_and(|a| {
@@ -299,7 +281,7 @@ pub fn grade(
                     .any(|x| normalize_text(x, cs) == given)
             }))
         }
-        "numeric" => {
+        QuestionKind::Numeric => {
             let value = decimal_of(&key["value"]);
             let tolerance = decimal_of(&key["tolerance"]).unwrap_or(Decimal::ZERO);
             full(match (decimal_of(answer), value) {
@@ -307,8 +289,19 @@ pub fn grade(
                 _ => false,
             })
         }
-        _ => Decimal::ZERO,
+        QuestionKind::Essay | QuestionKind::FileUpload => Decimal::ZERO,
     })
+}
+
+/// An attempt's percent of `max_score`, two decimals, halves away from zero (0 when the
+/// assessment is worth nothing).
+pub fn percent(score: Decimal, max_score: Decimal) -> Decimal {
+    if max_score.is_zero() {
+        Decimal::ZERO
+    } else {
+        (score * Decimal::ONE_HUNDRED / max_score)
+            .round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero)
+    }
 }
 
 /// The options in an attempt's order: shuffled by the attempt's seed, the same on every read.
@@ -324,6 +317,10 @@ pub fn ordered_options(options: &[OptionResponse], seed: Option<i64>) -> Vec<Opt
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    fn d(s: &str) -> Decimal {
+        s.parse().unwrap()
+    }
 
     fn q(kind: &str) -> QuestionRequest {
         QuestionRequest {
@@ -354,23 +351,47 @@ mod tests {
         ];
         m.correct_options = vec![0, 2];
         m.partial_credit = true;
-        let (opts, key) = build(&m).unwrap();
+        let (_, opts, key) = build(&m).unwrap();
         let id = |i: usize| Value::String(opts[i].id.clone());
         let four = Decimal::from(4);
         assert_eq!(
-            grade("multiple_choice", &key, true, four, &json!([id(0), id(2)])),
+            grade(
+                QuestionKind::MultipleChoice,
+                &key,
+                true,
+                four,
+                &json!([id(0), id(2)])
+            ),
             Some(four)
         );
         assert_eq!(
-            grade("multiple_choice", &key, true, four, &json!([id(0)])),
+            grade(
+                QuestionKind::MultipleChoice,
+                &key,
+                true,
+                four,
+                &json!([id(0)])
+            ),
             Some(Decimal::from(2))
         );
         assert_eq!(
-            grade("multiple_choice", &key, true, four, &json!([id(0), id(1)])),
+            grade(
+                QuestionKind::MultipleChoice,
+                &key,
+                true,
+                four,
+                &json!([id(0), id(1)])
+            ),
             Some(Decimal::ZERO)
         );
         assert_eq!(
-            grade("multiple_choice", &key, false, four, &json!([id(0)])),
+            grade(
+                QuestionKind::MultipleChoice,
+                &key,
+                false,
+                four,
+                &json!([id(0)])
+            ),
             Some(Decimal::ZERO)
         );
     }
@@ -379,24 +400,36 @@ mod tests {
     fn short_answer_and_numeric_rules() {
         let mut s = q("short_answer");
         s.accepted_answers = vec!["New  York".parse().unwrap()];
-        let (_, key) = build(&s).unwrap();
+        let (_, _, key) = build(&s).unwrap();
         let p = Decimal::ONE;
         assert_eq!(
-            grade("short_answer", &key, false, p, &json!("  new york ")),
+            grade(
+                QuestionKind::ShortAnswer,
+                &key,
+                false,
+                p,
+                &json!("  new york ")
+            ),
             Some(p)
         );
         let mut n = q("numeric");
         n.numeric_answer = Some(Decimal::from_str("3.14").unwrap());
         n.tolerance = Some(Decimal::from_str("0.01").unwrap());
-        let (_, key) = build(&n).unwrap();
-        assert_eq!(grade("numeric", &key, false, p, &json!(3.15)), Some(p));
+        let (_, _, key) = build(&n).unwrap();
         assert_eq!(
-            grade("numeric", &key, false, p, &json!("3.16")),
+            grade(QuestionKind::Numeric, &key, false, p, &json!(3.15)),
+            Some(p)
+        );
+        assert_eq!(
+            grade(QuestionKind::Numeric, &key, false, p, &json!("3.16")),
             Some(Decimal::ZERO)
         );
-        assert_eq!(grade("essay", &json!({}), false, p, &json!("text")), None);
         assert_eq!(
-            grade("essay", &json!({}), false, p, &Value::Null),
+            grade(QuestionKind::Essay, &json!({}), false, p, &json!("text")),
+            None
+        );
+        assert_eq!(
+            grade(QuestionKind::Essay, &json!({}), false, p, &Value::Null),
             Some(Decimal::ZERO)
         );
     }
@@ -404,10 +437,10 @@ mod tests {
     #[test]
     fn huge_numbers_are_refused_not_overflowed() {
         let huge = json!("-79228162514264337593543950335");
-        assert!(check_answer("numeric", &[], &huge).is_err());
+        assert!(check_answer(QuestionKind::Numeric, &[], &huge).is_err());
         let key = json!({"value": "3.14", "tolerance": "0"});
         assert_eq!(
-            grade("numeric", &key, false, Decimal::ONE, &huge),
+            grade(QuestionKind::Numeric, &key, false, Decimal::ONE, &huge),
             Some(Decimal::ZERO)
         );
         let mut n = q("numeric");
@@ -422,7 +455,45 @@ mod tests {
         s.correct_options = vec![0, 1];
         assert!(build(&s).is_err());
         assert!(build(&q("true_false")).is_err());
-        // Unknown kinds do not get this far: the request does not parse.
-        assert!("riddle".parse::<kernel::enums::QuestionKind>().is_err());
+        // Unknown kinds are refused at `#/kind`, with the other fields' problems.
+        let mut riddle = q("essay");
+        riddle.kind = serde_json::from_value(json!("riddle")).unwrap();
+        let riddle = build(&riddle).unwrap_err();
+        assert_eq!(riddle[0].pointer, "#/kind");
+    }
+
+    #[test]
+    fn percent_has_two_decimals_with_halves_away_from_zero() {
+        assert_eq!(percent(d("13.5"), d("15")), d("90"));
+        assert_eq!(percent(d("2"), d("3")), d("66.67"));
+        // 0.125 %: banker's rounding would give 0.12.
+        assert_eq!(percent(d("0.01"), d("8")), d("0.13"));
+        assert_eq!(percent(Decimal::ZERO, Decimal::ZERO), Decimal::ZERO);
+    }
+
+    #[test]
+    fn answers_are_checked_by_kind() {
+        let options = vec![OptionResponse {
+            id: "a1".into(),
+            text: "A".into(),
+        }];
+        assert!(check_answer(QuestionKind::SingleChoice, &options, &json!("a1")).is_ok());
+        assert!(check_answer(QuestionKind::SingleChoice, &options, &json!("zz")).is_err());
+        assert!(
+            check_answer(QuestionKind::MultipleChoice, &options, &json!(["a1", "a1"])).is_err()
+        );
+        assert_eq!(
+            check_answer(QuestionKind::Numeric, &[], &json!(3.10)).unwrap(),
+            json!("3.1")
+        );
+        assert!(check_answer(QuestionKind::FileUpload, &[], &json!("ftp://x")).is_err());
+        assert!(
+            check_answer(
+                QuestionKind::FileUpload,
+                &[],
+                &json!("https://x.test/a.pdf")
+            )
+            .is_ok()
+        );
     }
 }
