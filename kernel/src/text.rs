@@ -216,6 +216,16 @@ pub fn check_name(
     }
 }
 
+/// For PATCH fields where `null` means "clear" and absence means "keep":
+/// `#[serde(default, deserialize_with = "kernel::text::double_option")]`.
+pub fn double_option<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    <Option<T> as Deserialize>::deserialize(d).map(Some)
+}
+
 /// An email address as sent: one line of at most 254 characters.
 pub type Email = Line<EMAIL_MAX>;
 

@@ -117,16 +117,6 @@ pub fn parse_query<T: DeserializeOwned>(query: &str) -> Result<T, AppError> {
     })
 }
 
-/// For PATCH fields where `null` means "clear" and absence means "keep":
-/// `#[serde(default, deserialize_with = "crate::http::extract::double_option")]`.
-pub fn double_option<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
-where
-    D: serde::Deserializer<'de>,
-    T: serde::Deserialize<'de>,
-{
-    <Option<T> as serde::Deserialize>::deserialize(d).map(Some)
-}
-
 /// Deserializes `bytes` as `T`, pointing at the failing field.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
     if has_nul_escape(bytes) {

@@ -67,16 +67,16 @@ pub struct UpdateAssessmentRequest {
     pub instructions: Option<Text<20000>>,
     #[schema(value_type = Option<DecimalValue>)]
     pub pass_score: Option<Decimal>,
-    #[serde(default, deserialize_with = "crate::http::extract::double_option")]
+    #[serde(default, deserialize_with = "kernel::text::double_option")]
     #[schema(value_type = Option<i32>, minimum = 1, maximum = 604800)]
     pub time_limit_seconds: Option<Option<i32>>,
-    #[serde(default, deserialize_with = "crate::http::extract::double_option")]
+    #[serde(default, deserialize_with = "kernel::text::double_option")]
     #[schema(value_type = Option<i32>, minimum = 1, maximum = 100)]
     pub max_attempts: Option<Option<i32>>,
-    #[serde(default, deserialize_with = "crate::http::extract::double_option")]
+    #[serde(default, deserialize_with = "kernel::text::double_option")]
     #[schema(value_type = Option<DateTime<Utc>>)]
     pub available_from: Option<Option<DateTime<Utc>>>,
-    #[serde(default, deserialize_with = "crate::http::extract::double_option")]
+    #[serde(default, deserialize_with = "kernel::text::double_option")]
     #[schema(value_type = Option<DateTime<Utc>>)]
     pub available_until: Option<Option<DateTime<Utc>>>,
     pub shuffle_questions: Option<bool>,
@@ -88,7 +88,7 @@ pub struct UpdateAssessmentRequest {
     pub grading_policy: Option<Choice<GradingPolicy>>,
     pub required_for_completion: Option<bool>,
     /// AZR on the first pass; `null` returns to the platform default.
-    #[serde(default, deserialize_with = "crate::http::extract::double_option")]
+    #[serde(default, deserialize_with = "kernel::text::double_option")]
     #[schema(value_type = Option<DecimalValue>)]
     pub reward: Option<Option<Decimal>>,
 }

@@ -139,7 +139,7 @@ pub struct UpdateProfileRequest {
     pub display_name: Option<Line<200>>,
     pub bio: Option<Text<2000>>,
     /// An `https://` URL, or null to remove it.
-    #[serde(default, deserialize_with = "crate::http::extract::double_option")]
+    #[serde(default, deserialize_with = "kernel::text::double_option")]
     #[schema(value_type = Option<Line<2048>>)]
     pub avatar_url: Option<Option<Line<2048>>>,
     /// A language tag: letters and digits in parts joined by `-`.

@@ -55,7 +55,7 @@ pub struct CreateCategoryRequest {
 pub struct UpdateCategoryRequest {
     pub name: Option<Line<200>>,
     pub description: Option<Text<5000>>,
-    #[serde(default, deserialize_with = "crate::http::extract::double_option")]
+    #[serde(default, deserialize_with = "kernel::text::double_option")]
     #[schema(value_type = Option<Uuid>)]
     pub parent_id: Option<Option<Uuid>>,
     pub position: Option<i32>,
@@ -230,14 +230,14 @@ pub struct UpdateCourseRequest {
     #[schema(value_type = Option<CourseLevel>)]
     pub level: Option<Choice<CourseLevel>>,
     pub language: Option<Line<35>>,
-    #[serde(default, deserialize_with = "crate::http::extract::double_option")]
+    #[serde(default, deserialize_with = "kernel::text::double_option")]
     #[schema(value_type = Option<Line<2048>>)]
     pub cover_image_url: Option<Option<Line<2048>>>,
-    #[serde(default, deserialize_with = "crate::http::extract::double_option")]
+    #[serde(default, deserialize_with = "kernel::text::double_option")]
     #[schema(value_type = Option<DecimalValue>)]
     pub estimated_hours: Option<Option<Decimal>>,
     pub price: Option<PriceInput>,
-    #[serde(default, deserialize_with = "crate::http::extract::double_option")]
+    #[serde(default, deserialize_with = "kernel::text::double_option")]
     #[schema(value_type = Option<Amount>)]
     pub completion_reward: Option<Option<Amount>>,
     pub category_ids: Option<Vec<Uuid>>,
@@ -353,7 +353,7 @@ pub struct UpdateLessonRequest {
     #[schema(value_type = Option<LessonKind>)]
     pub kind: Option<Choice<LessonKind>>,
     pub content: Option<Text<100000>>,
-    #[serde(default, deserialize_with = "crate::http::extract::double_option")]
+    #[serde(default, deserialize_with = "kernel::text::double_option")]
     #[schema(value_type = Option<Line<2048>>)]
     pub media_url: Option<Option<Line<2048>>>,
     pub duration_minutes: Option<i32>,

@@ -49,7 +49,7 @@ pub struct UpdateOrganizationRequest {
     #[schema(value_type = Option<OrganizationKind>)]
     pub kind: Option<Choice<OrganizationKind>>,
     pub description: Option<Text<5000>>,
-    #[serde(default, deserialize_with = "crate::http::extract::double_option")]
+    #[serde(default, deserialize_with = "kernel::text::double_option")]
     #[schema(value_type = Option<Line<2048>>)]
     pub website: Option<Option<Line<2048>>>,
 }
