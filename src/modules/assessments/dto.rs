@@ -8,7 +8,7 @@ use kernel::enums::{
     AssessmentKind, GradebookFormat, GradingPolicy, QuestionKind, SubmissionFilter,
 };
 use kernel::money::DecimalValue;
-use kernel::text::{Line, Text};
+use kernel::text::{Line, Name, Text};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -20,7 +20,7 @@ use uuid::Uuid;
 #[serde(deny_unknown_fields)]
 pub struct CreateAssessmentRequest {
     #[schema(example = "Ownership quiz")]
-    pub title: Line<200>,
+    pub title: Name<200>,
     /// `quiz` (default), `assignment`, `project` or `final_exam`.
     #[schema(value_type = Option<AssessmentKind>)]
     pub kind: Option<Choice<AssessmentKind>>,
@@ -63,7 +63,7 @@ pub struct CreateAssessmentRequest {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateAssessmentRequest {
-    pub title: Option<Line<200>>,
+    pub title: Option<Name<200>>,
     pub instructions: Option<Text<20000>>,
     #[schema(value_type = Option<DecimalValue>)]
     pub pass_score: Option<Decimal>,
@@ -163,6 +163,7 @@ pub struct QuestionRequest {
     pub partial_credit: bool,
     #[serde(default)]
     pub explanation: Text<5000>,
+    #[schema(minimum = 0)]
     pub position: Option<i32>,
 }
 

@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use kernel::enums::AccountStatus;
 use kernel::enums::Choice;
-use kernel::text::{Email, Line, Text};
+use kernel::text::{Email, Line, Name, Text};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -13,13 +13,13 @@ use uuid::Uuid;
 #[serde(deny_unknown_fields)]
 pub struct RegisterRequest {
     /// Case-insensitive; unique.
-    #[schema(example = "ada@example.com")]
+    #[schema(value_type = String, format = Email, max_length = 254, example = "ada@example.com")]
     pub email: Email,
     /// 10-128 characters, hard to guess, not containing the email's local part.
     #[schema(example = "correct horse battery staple")]
     pub password: Line<1024>,
     #[schema(example = "Ada Lovelace")]
-    pub display_name: Line<200>,
+    pub display_name: Name<100>,
 }
 
 /// An account as its owner (or an admin) sees it.
@@ -53,7 +53,7 @@ pub struct TokenRequest {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EmailRequest {
-    #[schema(example = "ada@example.com")]
+    #[schema(value_type = String, format = Email, max_length = 254, example = "ada@example.com")]
     pub email: Email,
 }
 
@@ -67,7 +67,7 @@ pub struct AcceptedResponse {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LoginRequest {
-    #[schema(example = "ada@example.com")]
+    #[schema(value_type = String, format = Email, max_length = 254, example = "ada@example.com")]
     pub email: Email,
     pub password: Line<1024>,
 }
@@ -136,11 +136,11 @@ pub struct ChangePasswordRequest {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateProfileRequest {
-    pub display_name: Option<Line<200>>,
+    pub display_name: Option<Name<100>>,
     pub bio: Option<Text<2000>>,
     /// An `https://` URL, or null to remove it.
     #[serde(default, deserialize_with = "kernel::text::double_option")]
-    #[schema(value_type = Option<Line<2048>>)]
+    #[schema(value_type = Option<String>, max_length = 2048, pattern = "^https://[A-Za-z0-9-]+(\\.[A-Za-z0-9-]+)*(:[0-9]{1,5})?(/[A-Za-z0-9._~%/-]*)?$")]
     pub avatar_url: Option<Option<Line<2048>>>,
     /// A language tag: letters and digits in parts joined by `-`.
     #[schema(value_type = Option<String>, example = "en-ZA", min_length = 2, max_length = 35,
@@ -200,7 +200,7 @@ pub struct TotpDisableRequest {
 #[serde(deny_unknown_fields)]
 pub struct CreateApiKeyRequest {
     #[schema(example = "CI deploys")]
-    pub name: Line<100>,
+    pub name: Name<100>,
     /// A subset of your own permissions.
     #[schema(example = json!(["course:create"]))]
     pub permissions: Vec<Line<100>>,

@@ -8,7 +8,7 @@ use kernel::enums::{
 };
 use kernel::money::Amount;
 use kernel::money::DecimalValue;
-use kernel::text::{Line, Text};
+use kernel::text::{Line, Name, Text};
 use rust_decimal::Decimal;
 use sea_orm::FromQueryResult;
 use serde::{Deserialize, Serialize};
@@ -39,13 +39,15 @@ pub struct CategoryNode {
 #[serde(deny_unknown_fields)]
 pub struct CreateCategoryRequest {
     #[schema(example = "Programming")]
-    pub name: Line<200>,
+    pub name: Name<100>,
     /// Derived from the name when absent.
+    #[schema(value_type = Option<String>, pattern = "^[a-z0-9]+(-[a-z0-9]+)*$", max_length = 60)]
     pub slug: Option<Line<60>>,
     pub parent_id: Option<Uuid>,
     #[serde(default)]
     pub description: Text<5000>,
     /// Place among its siblings; at the end when absent.
+    #[schema(minimum = 0)]
     pub position: Option<i32>,
 }
 
@@ -53,11 +55,12 @@ pub struct CreateCategoryRequest {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateCategoryRequest {
-    pub name: Option<Line<200>>,
+    pub name: Option<Name<100>>,
     pub description: Option<Text<5000>>,
     #[serde(default, deserialize_with = "kernel::text::double_option")]
     #[schema(value_type = Option<Uuid>)]
     pub parent_id: Option<Option<Uuid>>,
+    #[schema(minimum = 0)]
     pub position: Option<i32>,
 }
 
@@ -104,6 +107,7 @@ pub struct InstructorResponse {
 pub struct CategoryRef {
     pub id: Uuid,
     pub name: String,
+    #[schema(value_type = String, pattern = "^[a-z0-9]+(-[a-z0-9]+)*$", max_length = 60)]
     pub slug: String,
 }
 
@@ -191,8 +195,9 @@ pub struct CourseDetail {
 #[serde(deny_unknown_fields)]
 pub struct CreateCourseRequest {
     #[schema(example = "Rust for Web Services")]
-    pub title: Line<200>,
+    pub title: Name<200>,
     /// Derived from the title when absent.
+    #[schema(value_type = Option<String>, pattern = "^[a-z0-9]+(-[a-z0-9]+)*$", max_length = 60)]
     pub slug: Option<Line<60>>,
     #[serde(default)]
     pub summary: Text<500>,
@@ -205,6 +210,7 @@ pub struct CreateCourseRequest {
     pub language: Option<Line<35>>,
     /// Courses of an organization need `course:create` there.
     pub organization_id: Option<Uuid>,
+    #[schema(value_type = Option<String>, max_length = 2048, pattern = "^https?://[A-Za-z0-9-]+(\\.[A-Za-z0-9-]+)*(:[0-9]{1,5})?(/[A-Za-z0-9._~%/-]*)?$")]
     pub cover_image_url: Option<Line<2048>>,
     #[schema(value_type = Option<DecimalValue>, example = "12.5")]
     pub estimated_hours: Option<Decimal>,
@@ -223,7 +229,8 @@ pub struct CreateCourseRequest {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateCourseRequest {
-    pub title: Option<Line<200>>,
+    pub title: Option<Name<200>>,
+    #[schema(value_type = Option<String>, pattern = "^[a-z0-9]+(-[a-z0-9]+)*$", max_length = 60)]
     pub slug: Option<Line<60>>,
     pub summary: Option<Text<500>>,
     pub description: Option<Text<20000>>,
@@ -231,7 +238,7 @@ pub struct UpdateCourseRequest {
     pub level: Option<Choice<CourseLevel>>,
     pub language: Option<Line<35>>,
     #[serde(default, deserialize_with = "kernel::text::double_option")]
-    #[schema(value_type = Option<Line<2048>>)]
+    #[schema(value_type = Option<String>, max_length = 2048, pattern = "^https?://[A-Za-z0-9-]+(\\.[A-Za-z0-9-]+)*(:[0-9]{1,5})?(/[A-Za-z0-9._~%/-]*)?$")]
     pub cover_image_url: Option<Option<Line<2048>>>,
     #[serde(default, deserialize_with = "kernel::text::double_option")]
     #[schema(value_type = Option<DecimalValue>)]
@@ -302,19 +309,21 @@ pub struct AddPrerequisiteRequest {
 #[serde(deny_unknown_fields)]
 pub struct CreateModuleRequest {
     #[schema(example = "Getting started")]
-    pub title: Line<200>,
+    pub title: Name<200>,
     #[serde(default)]
     pub description: Text<5000>,
     /// 0-based place; at the end when absent. Later modules move down.
+    #[schema(minimum = 0)]
     pub position: Option<i32>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateModuleRequest {
-    pub title: Option<Line<200>>,
+    pub title: Option<Name<200>>,
     pub description: Option<Text<5000>>,
     /// Moves the module; the others close up around it.
+    #[schema(minimum = 0)]
     pub position: Option<i32>,
 }
 
@@ -329,12 +338,13 @@ pub struct ReorderRequest {
 #[serde(deny_unknown_fields)]
 pub struct CreateLessonRequest {
     #[schema(example = "Ownership and borrowing")]
-    pub title: Line<200>,
+    pub title: Name<200>,
     /// `text`, `video`, `audio`, `interactive`, `quiz` or `assignment`.
     #[schema(value_type = LessonKind)]
     pub kind: Choice<LessonKind>,
     #[serde(default)]
     pub content: Text<100000>,
+    #[schema(value_type = Option<String>, max_length = 2048, pattern = "^https?://[A-Za-z0-9-]+(\\.[A-Za-z0-9-]+)*(:[0-9]{1,5})?(/[A-Za-z0-9._~%/-]*)?$")]
     pub media_url: Option<Line<2048>>,
     #[serde(default)]
     pub duration_minutes: i32,
@@ -343,22 +353,24 @@ pub struct CreateLessonRequest {
     pub preview: bool,
     /// Counts towards completion (default true).
     pub required: Option<bool>,
+    #[schema(minimum = 0)]
     pub position: Option<i32>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateLessonRequest {
-    pub title: Option<Line<200>>,
+    pub title: Option<Name<200>>,
     #[schema(value_type = Option<LessonKind>)]
     pub kind: Option<Choice<LessonKind>>,
     pub content: Option<Text<100000>>,
     #[serde(default, deserialize_with = "kernel::text::double_option")]
-    #[schema(value_type = Option<Line<2048>>)]
+    #[schema(value_type = Option<String>, max_length = 2048, pattern = "^https?://[A-Za-z0-9-]+(\\.[A-Za-z0-9-]+)*(:[0-9]{1,5})?(/[A-Za-z0-9._~%/-]*)?$")]
     pub media_url: Option<Option<Line<2048>>>,
     pub duration_minutes: Option<i32>,
     pub preview: Option<bool>,
     pub required: Option<bool>,
+    #[schema(minimum = 0)]
     pub position: Option<i32>,
 }
 
@@ -609,7 +621,8 @@ pub struct PathCourseInput {
 #[serde(deny_unknown_fields)]
 pub struct CreatePathRequest {
     #[schema(example = "Full-stack developer")]
-    pub title: Line<200>,
+    pub title: Name<200>,
+    #[schema(value_type = Option<String>, pattern = "^[a-z0-9]+(-[a-z0-9]+)*$", max_length = 60)]
     pub slug: Option<Line<60>>,
     #[serde(default)]
     pub description: Text<5000>,

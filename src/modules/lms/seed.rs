@@ -18,7 +18,6 @@ use chrono::{Duration, Utc};
 use entity::{categories, courses, users};
 use kernel::enums::{Choice, CourseStatus};
 use kernel::money::Amount;
-use kernel::text::{Line, Text};
 use kernel::{Actor, AppError, AppResult, ErrorCode, RequestMeta, db};
 use rust_decimal::Decimal;
 use sea_orm::{
@@ -50,12 +49,14 @@ fn seed_error(what: impl std::fmt::Display) -> AppError {
     AppError::internal(anyhow::anyhow!("demo data: {what}"))
 }
 
-fn line<const MAX: usize>(s: &str) -> AppResult<Line<MAX>> {
-    Line::new(s).map_err(seed_error)
+/// Demo text as a bounded request field (`Line`, `Name` or `Text`).
+fn line<T: std::str::FromStr<Err = String>>(s: &str) -> AppResult<T> {
+    s.parse().map_err(seed_error)
 }
 
-fn text<const MAX: usize>(s: &str) -> AppResult<Text<MAX>> {
-    Text::new(s).map_err(seed_error)
+/// Demo free text as a bounded request field.
+fn text<T: std::str::FromStr<Err = String>>(s: &str) -> AppResult<T> {
+    s.parse().map_err(seed_error)
 }
 
 /// A demo account, acting as itself.

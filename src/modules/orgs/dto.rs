@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use kernel::enums::Choice;
 use kernel::enums::OrganizationKind;
-use kernel::text::{Line, Text};
+use kernel::text::{Line, Name, Text};
 use sea_orm::FromQueryResult;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -30,14 +30,16 @@ pub struct OrganizationResponse {
 #[serde(deny_unknown_fields)]
 pub struct CreateOrganizationRequest {
     #[schema(example = "Azora Academy")]
-    pub name: Line<200>,
+    pub name: Name<200>,
     /// Lower-case words joined by `-`; derived from the name when absent.
+    #[schema(value_type = Option<String>, pattern = "^[a-z0-9]+(-[a-z0-9]+)*$", max_length = 60)]
     pub slug: Option<Line<60>>,
     /// `school` when absent.
     #[schema(value_type = Option<OrganizationKind>)]
     pub kind: Option<Choice<OrganizationKind>>,
     pub description: Option<Text<5000>>,
     /// An `https://` URL.
+    #[schema(value_type = Option<String>, max_length = 2048, pattern = "^https?://[A-Za-z0-9-]+(\\.[A-Za-z0-9-]+)*(:[0-9]{1,5})?(/[A-Za-z0-9._~%/-]*)?$")]
     pub website: Option<Line<2048>>,
 }
 
@@ -45,12 +47,12 @@ pub struct CreateOrganizationRequest {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateOrganizationRequest {
-    pub name: Option<Line<200>>,
+    pub name: Option<Name<200>>,
     #[schema(value_type = Option<OrganizationKind>)]
     pub kind: Option<Choice<OrganizationKind>>,
     pub description: Option<Text<5000>>,
     #[serde(default, deserialize_with = "kernel::text::double_option")]
-    #[schema(value_type = Option<Line<2048>>)]
+    #[schema(value_type = Option<String>, max_length = 2048, pattern = "^https?://[A-Za-z0-9-]+(\\.[A-Za-z0-9-]+)*(:[0-9]{1,5})?(/[A-Za-z0-9._~%/-]*)?$")]
     pub website: Option<Option<Line<2048>>>,
 }
 

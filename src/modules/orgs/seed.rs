@@ -5,7 +5,7 @@
 
 use entity::organizations;
 use kernel::enums::{Choice, OrganizationKind};
-use kernel::text::{Line, Text};
+use kernel::text::Text;
 use kernel::{Actor, AppError, AppResult, RequestMeta};
 use sea_orm::{ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, TransactionTrait};
 use uuid::Uuid;
@@ -54,7 +54,7 @@ pub async fn seed_demo(state: &AppState) -> AppResult<u64> {
     );
     let meta = RequestMeta::system();
     let request = CreateOrganizationRequest {
-        name: demo_text::<Line<200>>(name)?,
+        name: demo_text(name)?,
         slug: Some(demo_text(slug)?),
         kind: Some(Choice::from(OrganizationKind::School)),
         description: Some(demo_text::<Text<5000>>(seed::DEMO_ORG_DESCRIPTION)?),

@@ -59,6 +59,8 @@ pub struct LedgerQuery {
     /// 1 to 100, default 50.
     #[param(minimum = 1, maximum = 100)]
     pub limit: Option<u32>,
+    /// The `next_cursor` of the previous page.
+    #[param(value_type = Option<String>, format = Uuid)]
     pub cursor: Option<Line<100>>,
 }
 
@@ -69,6 +71,7 @@ pub struct LedgerQuery {
 pub struct TransferRequest {
     pub from_wallet_id: Uuid,
     pub to_wallet_id: Option<Uuid>,
+    #[schema(value_type = Option<String>, format = Email, max_length = 254)]
     pub to_email: Option<Email>,
     /// Decimal string, > 0, at most the currency's scale in places.
     #[schema(example = "5.00")]

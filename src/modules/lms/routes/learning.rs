@@ -141,7 +141,8 @@ pub async fn put_bookmark(
     id: web::Path<Uuid>,
     body: web::Bytes,
 ) -> ApiResult<HttpResponse> {
-    let body: BookmarkRequest = if body.iter().all(u8::is_ascii_whitespace) {
+    let blank = body.iter().all(u8::is_ascii_whitespace) || body.trim_ascii() == b"null";
+    let body: BookmarkRequest = if blank {
         BookmarkRequest::default()
     } else {
         crate::http::extract::parse_json(&body)?
