@@ -108,6 +108,13 @@ pub fn feed_params<K: std::str::FromStr>(
     }
     let cursor = cursor
         .map(|c| {
+            // Cursors are what the API handed out: never signed numbers.
+            if c.starts_with(['+', '-']) {
+                return Err(AppError::validation(vec![FieldError::new(
+                    "cursor",
+                    "not a cursor from this API",
+                )]));
+            }
             c.parse().map_err(|_| {
                 AppError::validation(vec![FieldError::new(
                     "cursor",

@@ -171,6 +171,13 @@ bounded!(
     "^[^\\u0000-\\u001F\\u007F-\\u009F]*[^\\s\\u0000-\\u001F\\u007F-\\u009F][^\\u0000-\\u001F\\u007F-\\u009F]*$"
 );
 bounded!(
+    /// Free text that must say something (a question's prompt, a reply): like [`Text`], and the
+    /// schema's pattern asks for a visible character (the service checks it).
+    Prose,
+    true,
+    "^[\\s\\S]*[^\\s\\u0000-\\u001F\\u007F-\\u009F][\\s\\S]*$"
+);
+bounded!(
     /// Free text of at most `MAX` characters; line breaks and tabs allowed, other control
     /// characters refused.
     Text,
@@ -195,9 +202,39 @@ fn check(s: &str, max: usize, allow_breaks: bool) -> Result<(), String> {
     }
 }
 
-/// An absolute `http` or `https` URL with a host.
+/// The pattern of the URLs Azora stores (links to images, media, websites): `http(s)://`, a host
+/// name, an optional port and path, no query or fragment. Declared in the schemas; the check
+/// below is the same rule.
+pub const URL_PATTERN: &str =
+    "^https?://[A-Za-z0-9-]+(\\.[A-Za-z0-9-]+)*(:[0-9]{1,5})?(/[A-Za-z0-9._~%/-]*)?$";
+
+/// An absolute `http` or `https` URL of [`URL_PATTERN`]'s shape.
 pub fn is_http_url(s: &str) -> bool {
-    url::Url::parse(s).is_ok_and(|u| matches!(u.scheme(), "https" | "http") && u.host().is_some())
+    let rest = s
+        .strip_prefix("https://")
+        .or_else(|| s.strip_prefix("http://"));
+    let Some(rest) = rest else {
+        return false;
+    };
+    let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    let (host, port) = match authority.split_once(':') {
+        Some((h, p)) => (h, Some(p)),
+        None => (authority, None),
+    };
+    let host_ok = !host.is_empty()
+        && host
+            .split('.')
+            .all(|l| !l.is_empty() && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'));
+    let port_ok = port.is_none_or(|p| (1..=5).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_digit()));
+    let path_ok = path
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b"._~%/-".contains(&b));
+    host_ok && port_ok && path_ok && url::Url::parse(s).is_ok()
+}
+
+/// Like [`is_http_url`], `https` only.
+pub fn is_https_url(s: &str) -> bool {
+    s.starts_with("https://") && is_http_url(s)
 }
 
 /// Pushes an error at `pointer` unless `value`, trimmed, has 1 to `max` characters.
@@ -244,6 +281,13 @@ mod tests {
         assert!(Text::<10>::new("a\nb\tc\r\n").is_ok());
         assert!(Text::<10>::new("a\u{1b}[31m").is_err());
         assert!(Line::<10>::new("a\u{85}").is_err(), "C1 controls too");
+        assert!(is_http_url("https://cdn.example.com/a.png"));
+        assert!(is_http_url("http://localhost:8080/x_y-z~%20"));
+        assert!(!is_http_url("https://x.example/a*"));
+        assert!(!is_http_url("https://x.example/a?b=1"));
+        assert!(!is_http_url("ftp://x"));
+        assert!(!is_http_url("javascript:alert(1)"));
+        assert!(!is_https_url("http://x.example"));
         let parsed: Result<Line<5>, _> = serde_json::from_str("\"toolong\"");
         assert!(parsed.unwrap_err().to_string().starts_with(RULE));
         let ok: Line<5> = serde_json::from_str("\"ok\"").unwrap();

@@ -8,7 +8,7 @@ use kernel::enums::{
     AssessmentKind, GradebookFormat, GradingPolicy, QuestionKind, SubmissionFilter,
 };
 use kernel::money::DecimalValue;
-use kernel::text::{Line, Name, Text};
+use kernel::text::{Line, Name, Prose, Text};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -141,7 +141,7 @@ pub struct QuestionRequest {
     #[schema(value_type = QuestionKind)]
     pub kind: Choice<QuestionKind>,
     #[schema(example = "Which keyword moves a value into a closure?")]
-    pub prompt: Text<5000>,
+    pub prompt: Prose<10000>,
     /// Greater than 0 (default 1).
     #[schema(value_type = Option<DecimalValue>, example = "2")]
     pub points: Option<Decimal>,

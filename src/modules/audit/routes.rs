@@ -46,6 +46,7 @@ pub async fn list_audit_logs(
     params(VerifyQuery),
     responses(
         (status = 200, body = VerifyResponse),
+        (status = 404, description = "`not_found`: no such checkpoint"),
     )
 )]
 #[get("/audit/verify")]

@@ -26,7 +26,7 @@ fn check_profile(req: &UpdateProfileRequest) -> AppResult<()> {
         errors.push(FieldError::new("#/bio", "must be at most 2000 characters"));
     }
     if let Some(Some(url)) = &req.avatar_url
-        && !url::Url::parse(url).is_ok_and(|u| u.scheme() == "https" && u.host().is_some())
+        && !kernel::text::is_https_url(url)
     {
         errors.push(FieldError::new("#/avatar_url", "must be an https:// URL"));
     }

@@ -8,7 +8,7 @@ use kernel::enums::{
 };
 use kernel::money::Amount;
 use kernel::money::DecimalValue;
-use kernel::text::{Line, Name, Text};
+use kernel::text::{Line, Name, Prose, Text};
 use rust_decimal::Decimal;
 use sea_orm::FromQueryResult;
 use serde::{Deserialize, Serialize};
@@ -206,7 +206,8 @@ pub struct CreateCourseRequest {
     /// Default `beginner`.
     #[schema(value_type = Option<CourseLevel>)]
     pub level: Option<Choice<CourseLevel>>,
-    /// Default `en`.
+    /// Default `en`; a language tag of 2 to 10 characters.
+    #[schema(value_type = Option<String>, min_length = 2, max_length = 10, pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]*$")]
     pub language: Option<Line<35>>,
     /// Courses of an organization need `course:create` there.
     pub organization_id: Option<Uuid>,
@@ -236,6 +237,7 @@ pub struct UpdateCourseRequest {
     pub description: Option<Text<20000>>,
     #[schema(value_type = Option<CourseLevel>)]
     pub level: Option<Choice<CourseLevel>>,
+    #[schema(value_type = Option<String>, min_length = 2, max_length = 10, pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]*$")]
     pub language: Option<Line<35>>,
     #[serde(default, deserialize_with = "kernel::text::double_option")]
     #[schema(value_type = Option<String>, max_length = 2048, pattern = "^https?://[A-Za-z0-9-]+(\\.[A-Za-z0-9-]+)*(:[0-9]{1,5})?(/[A-Za-z0-9._~%/-]*)?$")]
@@ -485,7 +487,7 @@ pub struct CourseProgressResponse {
 #[serde(deny_unknown_fields)]
 pub struct BookmarkRequest {
     #[serde(default)]
-    pub note: Text<2000>,
+    pub note: Text<1000>,
 }
 
 /// A bookmarked lesson.
@@ -516,7 +518,7 @@ pub struct ReviewRequest {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReviewReplyRequest {
-    pub reply: Text<5000>,
+    pub reply: Prose<5000>,
 }
 
 #[derive(Debug, Serialize, ToSchema, FromQueryResult)]
