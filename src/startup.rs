@@ -80,6 +80,11 @@ impl Application {
         .await
         .context("preparing the application state")?;
         state.started_at = started_at;
+        if pending.is_empty() {
+            crate::modules::keys::ensure_active_keys(&state)
+                .await
+                .context("creating the signing keys")?;
+        }
         if settings.environment == "development" && crate::seed::is_empty(&state).await? {
             tracing::info!("empty development database: seeding demo data");
             crate::seed::run_all(&state).await?;

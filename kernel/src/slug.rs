@@ -24,6 +24,18 @@ pub fn slugify(name: &str) -> String {
         .to_owned()
 }
 
+/// A slug for a name: [`slugify`], or `item-<8 hex>` when the name holds no ASCII letter or
+/// digit (a title in another script still gets a valid slug).
+pub fn derive_slug(name: &str) -> String {
+    let slug = slugify(name);
+    if slug.is_empty() {
+        let id = uuid::Uuid::new_v4().simple().to_string();
+        format!("item-{}", &id[..8])
+    } else {
+        slug
+    }
+}
+
 pub fn valid_slug(slug: &str) -> bool {
     !slug.is_empty()
         && slug.len() <= 60
@@ -52,5 +64,7 @@ mod tests {
         assert!(!valid_slug("Rust"));
         assert!(!valid_slug("a--b"));
         assert!(!valid_slug(&"a".repeat(61)));
+        assert!(valid_slug(&derive_slug("数学")));
+        assert_eq!(derive_slug("Rust 101"), "rust-101");
     }
 }

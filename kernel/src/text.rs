@@ -21,7 +21,7 @@ pub const RULE: &str = "rule: ";
 pub const EMAIL_MAX: usize = 254;
 
 macro_rules! bounded {
-    ($(#[$doc:meta])* $name:ident, $allow_breaks:expr, $pattern:literal) => {
+    ($(#[$doc:meta])* $name:ident, $allow_breaks:expr, $pattern:expr) => {
         $(#[$doc])*
         #[derive(Clone, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
         #[serde(transparent)]
@@ -155,11 +155,36 @@ macro_rules! bounded {
     };
 }
 
+/// The schema pattern of [`Line`].
+pub const LINE_PATTERN: &str = "^[^\\u0000-\\u001F\\u007F-\\u009F]*$";
+/// The schema pattern of [`Name`].
+pub const NAME_PATTERN: &str = "^[^\\u0000-\\u001F\\u007F-\\u009F]*[^\\s\\u0000-\\u001F\\u007F-\\u009F][^\\u0000-\\u001F\\u007F-\\u009F]*$";
+/// The schema pattern of [`Prose`].
+pub const PROSE_PATTERN: &str = "^[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u007F-\\u009F]*[^\\s\\u0000-\\u001F\\u007F-\\u009F][^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u007F-\\u009F]*$";
+/// The schema pattern of [`Text`].
+pub const TEXT_PATTERN: &str = "^[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u007F-\\u009F]*$";
+
+/// The schema of a bounded-text component by its name (`Line200`, `Text5000`), for documents
+/// that reference one no operation registered (query parameters).
+pub fn bounded_schema(component: &str) -> Option<serde_json::Value> {
+    let digits = component.find(|c: char| c.is_ascii_digit())?;
+    let (kind, max) = component.split_at(digits);
+    let max: usize = max.parse().ok()?;
+    let pattern = match kind {
+        "Line" => LINE_PATTERN,
+        "Name" => NAME_PATTERN,
+        "Prose" => PROSE_PATTERN,
+        "Text" => TEXT_PATTERN,
+        _ => return None,
+    };
+    Some(serde_json::json!({"type": "string", "maxLength": max, "pattern": pattern}))
+}
+
 bounded!(
     /// One line of at most `MAX` characters, without control characters.
     Line,
     false,
-    "^[^\\u0000-\\u001F\\u007F-\\u009F]*$"
+    LINE_PATTERN
 );
 bounded!(
     /// A name or title: one line of at most `MAX` characters with at least one visible
@@ -168,21 +193,21 @@ bounded!(
     /// says so with its pattern.
     Name,
     false,
-    "^[^\\u0000-\\u001F\\u007F-\\u009F]*[^\\s\\u0000-\\u001F\\u007F-\\u009F][^\\u0000-\\u001F\\u007F-\\u009F]*$"
+    NAME_PATTERN
 );
 bounded!(
     /// Free text that must say something (a question's prompt, a reply): like [`Text`], and the
     /// schema's pattern asks for a visible character (the service checks it).
     Prose,
     true,
-    "^[\\s\\S]*[^\\s\\u0000-\\u001F\\u007F-\\u009F][\\s\\S]*$"
+    PROSE_PATTERN
 );
 bounded!(
     /// Free text of at most `MAX` characters; line breaks and tabs allowed, other control
     /// characters refused.
     Text,
     true,
-    "^[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u007F-\\u009F]*$"
+    TEXT_PATTERN
 );
 
 fn check(s: &str, max: usize, allow_breaks: bool) -> Result<(), String> {
@@ -225,7 +250,8 @@ pub fn is_http_url(s: &str) -> bool {
         && host
             .split('.')
             .all(|l| !l.is_empty() && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'));
-    let port_ok = port.is_none_or(|p| (1..=5).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_digit()));
+    let port_ok =
+        port.is_none_or(|p| (1..=5).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_digit()));
     let path_ok = path
         .bytes()
         .all(|b| b.is_ascii_alphanumeric() || b"._~%/-".contains(&b));

@@ -56,7 +56,7 @@ CREATE TABLE audit_checkpoints (
     signature   text NOT NULL
 );
 CREATE INDEX audit_checkpoints_pos_idx ON audit_checkpoints (chain_pos);
-CREATE FUNCTION audit_checkpoints_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE OR REPLACE FUNCTION audit_checkpoints_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     RAISE EXCEPTION 'audit_checkpoints is append-only';
 END;

@@ -18,6 +18,16 @@ use super::{API_KEY, BEARER, PROBLEM_JSON};
 
 const METHODS: [&str; 5] = ["get", "post", "put", "patch", "delete"];
 
+/// `$ref`s to schemas the document does not hold (a test keeps this empty).
+pub fn dangling_refs(doc: &Value) -> Vec<String> {
+    let mut names = std::collections::BTreeSet::new();
+    referenced_schemas(doc, &mut names);
+    names
+        .into_iter()
+        .filter(|n| doc["components"]["schemas"].get(n).is_none())
+        .collect()
+}
+
 /// Codes a handler named that are not in `ErrorCode` (a test keeps this empty).
 pub fn unknown_codes(doc: &Value) -> Vec<String> {
     let mut out = Vec::new();
@@ -233,8 +243,63 @@ fn finish_operation(path: &str, op: &mut Map<String, Value>) {
     }
 }
 
+/// Every `#/components/schemas/...` name referenced anywhere in `v`.
+fn referenced_schemas(v: &Value, out: &mut std::collections::BTreeSet<String>) {
+    match v {
+        Value::Object(map) => {
+            if let Some(name) = map
+                .get("$ref")
+                .and_then(Value::as_str)
+                .and_then(|r| r.strip_prefix("#/components/schemas/"))
+            {
+                out.insert(name.to_owned());
+            }
+            map.values().for_each(|v| referenced_schemas(v, out));
+        }
+        Value::Array(items) => items.iter().for_each(|v| referenced_schemas(v, out)),
+        _ => {}
+    }
+}
+
+/// Registers the bounded-text components that only query parameters use (utoipa collects
+/// the schemas of bodies, not of parameters).
+fn add_missing_text_schemas(doc: &mut Value) {
+    let mut names = std::collections::BTreeSet::new();
+    referenced_schemas(doc, &mut names);
+    let Some(schemas) = doc
+        .pointer_mut("/components/schemas")
+        .and_then(Value::as_object_mut)
+    else {
+        return;
+    };
+    for name in names {
+        if !schemas.contains_key(&name)
+            && let Some(schema) = kernel::text::bounded_schema(&name)
+        {
+            schemas.insert(name, schema);
+        }
+    }
+}
+
+/// The body of a binary response (a PDF, an image): in OpenAPI 3.1 a string of raw bytes, the
+/// media type given by the response's content type. Use as `body = Binary` in `#[utoipa::path]`.
+pub struct Binary;
+
+impl utoipa::PartialSchema for Binary {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .content_media_type("application/octet-stream")
+            .description(Some("The raw bytes of the response's media type."))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for Binary {}
+
 /// Applies the finishing pass to a document as JSON.
 pub fn finish(doc: &mut Value) {
+    add_missing_text_schemas(doc);
     let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) else {
         return;
     };

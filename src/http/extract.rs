@@ -118,6 +118,15 @@ pub fn parse_query<T: DeserializeOwned>(query: &str) -> Result<T, AppError> {
 }
 
 /// Deserializes `bytes` as `T`, pointing at the failing field.
+/// An optional JSON body: blank or `null` is `T::default()`, anything else must parse.
+pub fn optional_json<T: DeserializeOwned + Default>(bytes: &[u8]) -> Result<T, AppError> {
+    if bytes.iter().all(u8::is_ascii_whitespace) || bytes.trim_ascii() == b"null" {
+        Ok(T::default())
+    } else {
+        parse_json(bytes)
+    }
+}
+
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
     if has_nul_escape(bytes) {
         // Postgres text cannot hold U+0000; refuse it here rather than fail at the database.

@@ -38,3 +38,33 @@ pub fn required(req: &HttpRequest, what: &str) -> AppResult<String> {
         )
     })
 }
+
+/// The `Idempotency-Key` header of a write that requires one, for `params(..)` in the OpenAPI
+/// document.
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Header)]
+pub struct RequiredIdempotencyKey {
+    /// Unique per intended write (a UUID, say): a retry with the same key and body answers with
+    /// the first result and changes nothing; the same key with another body is 409.
+    #[param(
+        rename = "Idempotency-Key",
+        min_length = 1,
+        max_length = 200,
+        pattern = "^[!-~]([ -~]*[!-~])?$"
+    )]
+    pub idempotency_key: String,
+}
+
+/// The optional `Idempotency-Key` header of a write that accepts one.
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Header)]
+pub struct OptionalIdempotencyKey {
+    /// Makes a retry safe: the same key and body answer with the first result.
+    #[param(
+        rename = "Idempotency-Key",
+        min_length = 1,
+        max_length = 200,
+        pattern = "^[!-~]([ -~]*[!-~])?$"
+    )]
+    pub idempotency_key: Option<String>,
+}

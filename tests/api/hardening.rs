@@ -470,6 +470,7 @@ async fn the_openapi_document_declares_what_the_server_does() {
     let app = TestApp::spawn().await;
     let doc = json(app.get("/api-docs/openapi.json").await).await;
     assert!(azora::http::docs::unknown_codes(&doc).is_empty());
+    assert_eq!(azora::http::docs::dangling_refs(&doc), Vec::<String>::new());
     let schemas = doc["components"]["schemas"].as_object().unwrap();
     let mut missing = Vec::new();
     for (path, item) in doc["paths"].as_object().unwrap() {

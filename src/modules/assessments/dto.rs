@@ -210,7 +210,7 @@ impl utoipa::PartialSchema for Answer {
             .item(
                 ObjectBuilder::new()
                     .schema_type(Type::String)
-                    .max_length(Some(20_000)),
+                    .max_length(Some(50_000)),
             )
             .item(ObjectBuilder::new().schema_type(Type::Boolean))
             .item(ObjectBuilder::new().schema_type(Type::Number))
@@ -337,6 +337,7 @@ pub struct SubmissionResponse {
 #[into_params(parameter_in = Query)]
 pub struct SubmissionsQuery {
     /// `needs_grading` (default) or `all`.
+    #[param(inline)]
     pub status: Option<SubmissionFilter>,
 }
 
@@ -393,6 +394,7 @@ pub struct GradebookResponse {
 #[into_params(parameter_in = Query)]
 pub struct GradebookQuery {
     /// `json` (default) or `csv`.
+    #[param(inline)]
     pub format: Option<GradebookFormat>,
 }
 

@@ -10,7 +10,7 @@
 mod routes;
 mod service;
 
-pub use service::{rotate_in, sign};
+pub use service::{active_key, active_key_on, all_keys, ensure_active_keys, rotate_in, sign};
 
 use utoipa_actix_web::service_config::ServiceConfig;
 

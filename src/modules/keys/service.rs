@@ -54,7 +54,26 @@ fn unseal(state: &AppState, row: &signing_keys::Model) -> AppResult<Ed25519Key> 
 /// The active key of `purpose`, created on first use (under the rotation lock, so instances
 /// racing to create it agree on one).
 pub async fn active_key(state: &AppState, purpose: KeyPurpose) -> AppResult<Ed25519Key> {
-    if let Some(row) = active_row(&state.db, purpose).await? {
+    active_key_on(state, &state.db, purpose).await
+}
+
+/// Makes sure every purpose has an active key, so that the first request signing inside its
+/// own transaction never needs a second connection to create one (called at start-up).
+pub async fn ensure_active_keys(state: &AppState) -> AppResult<()> {
+    for purpose in KeyPurpose::ALL {
+        active_key(state, *purpose).await?;
+    }
+    Ok(())
+}
+
+/// [`active_key`], read through `db` (a caller's transaction, so that signing inside it needs
+/// no second connection once the key exists).
+pub async fn active_key_on(
+    state: &AppState,
+    db: &impl ConnectionTrait,
+    purpose: KeyPurpose,
+) -> AppResult<Ed25519Key> {
+    if let Some(row) = active_row(db, purpose).await? {
         return unseal(state, &row);
     }
     let txn = state.db.begin().await?;

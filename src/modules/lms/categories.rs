@@ -2,7 +2,7 @@
 //! and the tags courses carry.
 
 use entity::categories;
-use kernel::slug::{SLUG_RULE, slugify, valid_slug};
+use kernel::slug::{SLUG_RULE, derive_slug, valid_slug};
 use kernel::text::check_name;
 use kernel::{Actor, AppError, AppResult, ErrorCode, FieldError, RequestMeta, Scope, db};
 use sea_orm::{
@@ -104,7 +104,7 @@ pub async fn create_category_in(
     check_category_name(&req.name, &mut errors);
     let slug = match &req.slug {
         Some(slug) => slug.to_string(),
-        None => slugify(&req.name),
+        None => derive_slug(&req.name),
     };
     if !valid_slug(&slug) {
         errors.push(FieldError::new("#/slug", SLUG_RULE));

@@ -265,10 +265,12 @@ pub struct ListCoursesQuery {
     pub tag: Option<Line<50>>,
     pub language: Option<Line<35>>,
     /// `free` or `paid`.
+    #[param(inline)]
     pub price: Option<PriceFilter>,
     pub organization_id: Option<Uuid>,
     pub instructor_id: Option<Uuid>,
     /// `relevance` (default with `q`), `newest` (default), `rating`, `popularity`, `title`.
+    #[param(inline)]
     pub sort: Option<CourseSort>,
     #[param(minimum = 1, maximum = 1_000_000)]
     pub page: Option<u64>,
@@ -281,6 +283,7 @@ pub struct ListCoursesQuery {
 #[into_params(parameter_in = Query)]
 pub struct TeachingQuery {
     /// Only courses in this status.
+    #[param(inline)]
     pub status: Option<CourseStatus>,
     #[param(minimum = 1, maximum = 1_000_000)]
     pub page: Option<u64>,
@@ -425,6 +428,7 @@ pub struct EnrollmentResponse {
 #[into_params(parameter_in = Query)]
 pub struct MyEnrollmentsQuery {
     /// `active`, `completed` or `dropped`.
+    #[param(inline)]
     pub status: Option<EnrollmentStatus>,
     #[param(minimum = 1, maximum = 1_000_000)]
     pub page: Option<u64>,

@@ -9,7 +9,7 @@
 use entity::{organization_members, organizations};
 use kernel::enums::{Choice, OrganizationKind};
 use kernel::pagination::{Page, Paging};
-use kernel::slug::{SLUG_RULE, slugify, valid_slug};
+use kernel::slug::{SLUG_RULE, derive_slug, valid_slug};
 use kernel::{Actor, AppError, AppResult, ErrorCode, FieldError, RequestMeta, Scope, db};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait,
@@ -169,7 +169,7 @@ pub async fn create_in(
     );
     let slug = match &req.slug {
         Some(slug) => slug.to_string(),
-        None => slugify(&req.name),
+        None => derive_slug(&req.name),
     };
     if !valid_slug(&slug) {
         errors.push(FieldError::new("#/slug", SLUG_RULE));

@@ -36,7 +36,7 @@ pub struct RoleResponse {
 #[serde(deny_unknown_fields)]
 pub struct CreateRoleRequest {
     /// Lower-case letters, digits and `_`; unique.
-    #[schema(value_type = String, example = "teaching_assistant", pattern = "^[a-z][a-z0-9_]{1,49}$")]
+    #[schema(value_type = String, example = "teaching_assistant", pattern = "^[a-z][a-z0-9_]{1,49}$", max_length = 50)]
     pub name: Line<64>,
     pub description: Option<Text<1000>>,
     /// Name of the role to inherit from.

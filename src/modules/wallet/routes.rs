@@ -11,6 +11,7 @@ use super::{reports, staking, transfers, wallets};
 use crate::http::ApiResult;
 use crate::http::auth::{AuthUser, ClientInfo};
 use crate::http::extract::{Json, Query};
+use crate::http::idempotency::RequiredIdempotencyKey;
 use crate::state::AppState;
 
 /// Your wallets with their balances.
@@ -98,7 +99,7 @@ pub async fn list_wallet_transactions(
 #[utoipa::path(
     tag = "wallet",
     security(("api_key" = ["wallet:transfer"])),
-    params(("Idempotency-Key" = String, Header, description = "Unique per intended transfer")),
+    params(RequiredIdempotencyKey),
     request_body = TransferRequest,
     responses(
         (status = 201, body = TransactionResponse),

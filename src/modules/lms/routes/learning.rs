@@ -7,6 +7,7 @@ use crate::http::ApiResult;
 use crate::http::auth::{AuthUser, ClientInfo, MaybeAuthUser};
 use crate::http::extract::{Json, Query};
 use crate::http::idempotency;
+use crate::http::idempotency::OptionalIdempotencyKey;
 use crate::modules::lms::dto::*;
 use crate::modules::lms::{community, enrollments, paths, progress};
 use crate::state::AppState;
@@ -16,7 +17,7 @@ use kernel::pagination::Page;
 #[utoipa::path(
     tag = "lms",
     security(("api_key" = ["course:enroll"])),
-    params(("id" = Uuid, Path, description = "Course id"), ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe: the same key answers with the first result")),
+    params(("id" = Uuid, Path, description = "Course id"), OptionalIdempotencyKey),
     responses(
         (status = 201, body = EnrollmentResponse),
         (status = 400, description = "`invalid_idempotency_key`"),
@@ -141,12 +142,7 @@ pub async fn put_bookmark(
     id: web::Path<Uuid>,
     body: web::Bytes,
 ) -> ApiResult<HttpResponse> {
-    let blank = body.iter().all(u8::is_ascii_whitespace) || body.trim_ascii() == b"null";
-    let body: BookmarkRequest = if blank {
-        BookmarkRequest::default()
-    } else {
-        crate::http::extract::parse_json(&body)?
-    };
+    let body: BookmarkRequest = crate::http::extract::optional_json(&body)?;
     Ok(HttpResponse::Ok()
         .json(community::put_bookmark(&state, &user, id.into_inner(), body).await?))
 }
