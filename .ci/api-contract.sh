@@ -367,6 +367,32 @@ audit_cursor = call("GET", "/audit/logs?limit=1", ta)["next_cursor"]
 user_read = me["id"] if ROLE == "student" else student["user"]["id"]
 course_progress = C_SEED if ROLE == "student" else c_tmp
 
+# Certificates: throwaway platform badges (one per status operation, so that revoking does not
+# turn suspending into a 409), awarded to the throwaway user; one awarded to the run's user, made
+# public, for the read operations and its verification code.
+def badge(name):
+    return call("POST", "/badges", ta, {"name": f"{name} {TAG}", "criteria": "CI"})["id"]
+
+
+def award(badge_id, user_id):
+    return call("POST", f"/badges/{badge_id}/awards", ta, {"user_id": user_id})["id"]
+
+
+b_mine = badge("CI badge of the run's user")
+my_credential = award(b_mine, me["id"])
+call("PATCH", f"/credentials/{my_credential}", token, {"public": True})
+cred_revoke = award(badge("CI badge to revoke"), user_u)
+cred_suspend = award(badge("CI badge to suspend"), user_u)
+cred_unsuspend = award(badge("CI badge to unsuspend"), user_u)
+call("POST", f"/credentials/{cred_unsuspend}/suspend", ta, {"reason": "CI"})
+b_award = badge("CI badge to award")
+my_document = call("GET", f"/credentials/{my_credential}", token)
+status_lists = [e["statusListCredential"].rstrip("/").rsplit("/", 1)[-1]
+                for e in my_document["credentialStatus"] if e.get("type") == "BitstringStatusListEntry"]
+revocation_lists = [e["id"].split("/status-lists/", 1)[1].split("/", 1)[0]
+                    for e in my_document["credentialStatus"] if e.get("type") == "1EdTechRevocationList"]
+verification_code = items(call("GET", "/me/credentials", token))[0]["verification_code"]
+
 # --- path parameters, per operation --------------------------------------------------------
 # Keyed by operationId; every {param} of the document must be covered (checked below).
 params = {
@@ -423,7 +449,26 @@ params.update({
     "get_wallet": {"path.id": wallet},
     "list_wallet_transactions": {"path.id": wallet},
     "unstake": {"path.id": stake},
+    "get_credential": {"path.id": my_credential},
+    "update_credential": {"path.id": my_credential},
+    "credential_evidence": {"path.id": my_credential},
+    "credential_pdf": {"path.id": my_credential},
+    "badge_png": {"path.id": my_credential},
+    "badge_svg": {"path.id": my_credential},
+    "revoke_credential": {"path.id": cred_revoke},
+    "suspend_credential": {"path.id": cred_suspend},
+    "unsuspend_credential": {"path.id": cred_unsuspend},
+    "get_badge": {"path.id": b_mine},
+    "award_badge": {"path.id": b_award},
+    "user_badges": {"path.id": me["id"]},
+    "organization_did": {"path.id": org},
 })
+if status_lists:
+    params["status_list"] = {"path.id": status_lists[0]}
+if revocation_lists:
+    params["revocation_list"] = {"path.id": revocation_lists[0]}
+if verification_code:
+    params["verify_code"] = {"path.code": verification_code}
 if review:
     params["reply_review"] = {"path.id": review}
 if response_id:
@@ -588,6 +633,8 @@ with open(OUT, "w") as f:
     w("# No NUL in generated text: the API refuses it anywhere in a body (Postgres text cannot hold it).\n")
     w("allow-x00 = false\n\n")
     w("[cache]\n# Nothing carried over from earlier runs: the same seed gives the same run.\nenabled = false\n\n")
+    w("# A body over the size limit is refused with 413 before it is read: a rejection too.\n")
+    w("[checks.negative_data_rejection]\nexpected-statuses = [400, 401, 403, 404, 405, 406, 409, 413, 415, 422, 428, 429]\n\n")
     w("[parameters]\n")
     for field, name in global_bindings.items():
         if name in dictionaries:

@@ -42,6 +42,10 @@ pub async fn run_all(state: &AppState) -> anyhow::Result<SeedReport> {
         "assessments",
         crate::modules::assessments::seed_demo(state).await?,
     ));
+    report.push((
+        "certificates",
+        crate::modules::certificates::seed_demo(state).await?,
+    ));
     Ok(report)
 }
 

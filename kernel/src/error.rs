@@ -105,6 +105,10 @@ error_codes! {
     AttemptInProgress = ("attempt_in_progress", 409, "The attempt is still in progress.");
     AttemptClosed = ("attempt_closed", 409, "The attempt was submitted already.");
     DeadlinePassed = ("deadline_passed", 409, "The attempt's deadline has passed; it was submitted with what was saved.");
+    CredentialRevoked = ("credential_revoked", 409, "The credential is revoked; its status cannot change any more.");
+    AlreadySuspended = ("already_suspended", 409, "The credential is suspended already.");
+    NotSuspended = ("not_suspended", 409, "The credential is not suspended.");
+    AlreadyAwarded = ("already_awarded", 409, "The learner holds this achievement already.");
     // Validation and business rules (413, 415, 422).
     PayloadTooLarge = ("payload_too_large", 413, "The body exceeds the size limit.");
     UriTooLong = ("uri_too_long", 414, "The request line is too long.");
@@ -494,6 +498,16 @@ const UNIQUE_RULES: &[UniqueRule] = &[
         detail: "you already have a wallet in this currency",
     },
 ];
+
+/// The constraint a unique violation broke, if `e` is one.
+pub fn unique_violation(e: &DbErr) -> Option<String> {
+    match (e.sql_err(), sqlstate(e)) {
+        (Some(SqlErr::UniqueConstraintViolation(_)), Some((_, constraint, _))) => {
+            Some(constraint.unwrap_or_default())
+        }
+        _ => None,
+    }
+}
 
 /// The SQLSTATE of a database error, if the server sent one.
 fn sqlstate(e: &DbErr) -> Option<(String, Option<String>, String)> {

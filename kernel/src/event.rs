@@ -19,6 +19,13 @@ pub enum DomainEvent {
         course_id: Uuid,
         course_title: String,
     },
+    /// A learner completed every required course of a learning path they are enrolled in
+    /// (once: when the last required course completes).
+    PathCompleted {
+        user_id: Uuid,
+        path_id: Uuid,
+        path_title: String,
+    },
     /// A learner passed an assessment for the first time.
     AssessmentPassed {
         attempt_id: Uuid,
@@ -34,6 +41,7 @@ pub enum DomainEvent {
 pub enum EventKind {
     UserRegistered,
     CourseCompleted,
+    PathCompleted,
     AssessmentPassed,
 }
 
@@ -42,6 +50,7 @@ impl EventKind {
         match self {
             EventKind::UserRegistered => "user_registered",
             EventKind::CourseCompleted => "course_completed",
+            EventKind::PathCompleted => "path_completed",
             EventKind::AssessmentPassed => "assessment_passed",
         }
     }
@@ -52,6 +61,7 @@ impl DomainEvent {
         match self {
             DomainEvent::UserRegistered { .. } => EventKind::UserRegistered,
             DomainEvent::CourseCompleted { .. } => EventKind::CourseCompleted,
+            DomainEvent::PathCompleted { .. } => EventKind::PathCompleted,
             DomainEvent::AssessmentPassed { .. } => EventKind::AssessmentPassed,
         }
     }
@@ -61,6 +71,7 @@ impl DomainEvent {
         match self {
             DomainEvent::UserRegistered { user_id }
             | DomainEvent::CourseCompleted { user_id, .. }
+            | DomainEvent::PathCompleted { user_id, .. }
             | DomainEvent::AssessmentPassed { user_id, .. } => *user_id,
         }
     }

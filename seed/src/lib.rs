@@ -68,3 +68,12 @@ pub const DEMO_SETTINGS: [(&str, &str, &str, &str); 3] = [
         "This database holds demo data",
     ),
 ];
+
+/// The demo badge of the demo organization, awarded by the educator to the student:
+/// (id, name, description, criteria).
+pub const DEMO_BADGE: (&str, &str, &str, &str) = (
+    "01936b2e-0009-7000-8000-000000000101",
+    "Azora Pioneer",
+    "One of the first learners of Azora Academy.",
+    "Joined Azora Academy in its first term and completed a course.",
+);

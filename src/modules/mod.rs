@@ -6,6 +6,7 @@
 
 pub mod assessments;
 pub mod audit;
+pub mod certificates;
 pub mod identity;
 pub mod keys;
 pub mod lms;
@@ -36,6 +37,15 @@ pub fn hooks() -> Hooks {
                 EventKind::CourseCompleted,
                 notifications::on_course_completed,
             ),
+            (
+                EventKind::CourseCompleted,
+                certificates::on_course_completed,
+            ),
+            (EventKind::PathCompleted, certificates::on_path_completed),
+            (
+                EventKind::AssessmentPassed,
+                certificates::on_assessment_passed,
+            ),
         ],
     }
 }
@@ -44,6 +54,7 @@ pub fn hooks() -> Hooks {
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.configure(system::root_routes);
     cfg.configure(keys::root_routes);
+    cfg.configure(certificates::root_routes);
     cfg.service(
         scope("/api/v1")
             .configure(system::api_routes)
@@ -54,6 +65,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .configure(keys::routes)
             .configure(wallet::routes)
             .configure(lms::routes)
-            .configure(assessments::routes),
+            .configure(assessments::routes)
+            .configure(certificates::routes),
     );
 }

@@ -7,6 +7,7 @@ mod helpers;
 mod assessments;
 mod audit;
 mod audit_sealing;
+mod certificates;
 mod cli;
 mod entities;
 mod entrypoint;

@@ -183,6 +183,7 @@ where
 }
 
 mod assessments;
+mod certificates;
 mod identity;
 mod keys;
 mod lms;
@@ -193,6 +194,7 @@ mod wallet;
 pub use assessments::{
     AssessmentKind, AttemptStatus, GradebookFormat, GradingPolicy, QuestionKind, SubmissionFilter,
 };
+pub use certificates::{AchievementKind, BadgeRuleKind, CredentialStatus, StatusPurpose};
 pub use identity::{AccountStatus, EmailTokenPurpose, LoginOutcome, RevokeReason};
 pub use keys::KeyPurpose;
 pub use lms::{

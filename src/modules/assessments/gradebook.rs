@@ -278,3 +278,116 @@ pub async fn my_grades(state: &AppState, user: &Actor) -> AppResult<Vec<MyCourse
     }
     Ok(out)
 }
+
+/// A graded attempt that counts towards a learner's course grade, with the exact record of
+/// it (attempt, score, every response and its points) that a certificate's evidence digests.
+#[derive(Debug, Clone)]
+pub struct CountedAttempt {
+    pub attempt_id: Uuid,
+    pub assessment_title: String,
+    pub number: i32,
+    pub percent: Decimal,
+    pub record: serde_json::Value,
+}
+
+/// A learner's result in a course as a certificate states it: the weighted grade (`None` when
+/// the course has no assessments) and the attempts that count (each assessment's best or last
+/// graded attempt, as its grading policy says).
+#[derive(Debug, Clone)]
+pub struct CourseRecord {
+    pub grade: Option<Decimal>,
+    pub attempts: Vec<CountedAttempt>,
+}
+
+/// One graded attempt, for the course record.
+#[derive(FromQueryResult)]
+struct GradedAttempt {
+    id: Uuid,
+    assessment_id: Uuid,
+    number: i32,
+    score: Option<Decimal>,
+    max_score: Decimal,
+    percent: Option<Decimal>,
+    passed: Option<bool>,
+    submitted_at: Option<chrono::DateTime<chrono::Utc>>,
+    graded_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// `user`'s record in `course` (see [`CourseRecord`]).
+pub async fn course_record(
+    db: &impl ConnectionTrait,
+    settings: &Settings,
+    user: Uuid,
+    course: Uuid,
+) -> AppResult<CourseRecord> {
+    let cols = columns(db, &[course]).await?;
+    if cols.is_empty() {
+        return Ok(CourseRecord {
+            grade: None,
+            attempts: Vec::new(),
+        });
+    }
+    let cells = cells(db, &[course], Some(user)).await?;
+    let refs: Vec<&Column> = cols.iter().collect();
+    let (_, grade, _) = row_for(settings, &refs, &cells, user);
+    let mut attempts = Vec::new();
+    for c in &cols {
+        let order = match c.policy {
+            GradingPolicy::Best => "percent DESC, number DESC",
+            GradingPolicy::Last => "number DESC",
+        };
+        let Some(a): Option<GradedAttempt> = db::row(
+            db,
+            format!(
+                "SELECT id, assessment_id, number, score, max_score, percent, passed, submitted_at, \
+                   graded_at FROM attempts \
+                 WHERE assessment_id = $1 AND user_id = $2 AND status = 'graded' \
+                 ORDER BY {order} LIMIT 1"
+            ),
+            [c.col.assessment_id.into(), user.into()],
+        )
+        .await?
+        else {
+            continue;
+        };
+        let responses: Vec<serde_json::Value> = entity::responses::Entity::find()
+            .filter(entity::responses::Column::AttemptId.eq(a.id))
+            .order_by_asc(entity::responses::Column::QuestionId)
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|r| {
+                serde_json::json!({
+                    "question_id": r.question_id,
+                    "answer": r.answer,
+                    "points": r.points.map(|p| p.normalize().to_string()),
+                })
+            })
+            .collect();
+        let percent = a.percent.unwrap_or_default().normalize();
+        attempts.push(CountedAttempt {
+            attempt_id: a.id,
+            assessment_title: c.col.title.clone(),
+            number: a.number,
+            percent,
+            record: serde_json::json!({
+                "attempt_id": a.id,
+                "assessment_id": a.assessment_id,
+                "assessment_title": c.col.title,
+                "learner_id": user,
+                "number": a.number,
+                "score": a.score.map(|s| s.normalize().to_string()),
+                "max_score": a.max_score.normalize().to_string(),
+                "percent": percent.to_string(),
+                "passed": a.passed,
+                "submitted_at": a.submitted_at,
+                "graded_at": a.graded_at,
+                "responses": responses,
+            }),
+        });
+    }
+    Ok(CourseRecord {
+        grade: Some(grade),
+        attempts,
+    })
+}

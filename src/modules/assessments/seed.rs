@@ -548,18 +548,6 @@ fn seed_error(message: String) -> AppError {
     AppError::internal(anyhow::anyhow!("assessments seed: {message}"))
 }
 
-/// The demo user at `index` of `seed::DEMO_USERS`, acting with a verified email.
-fn demo_actor(index: usize) -> AppResult<Actor> {
-    let (id, email, _, _) = seed::DEMO_USERS[index];
-    Ok(Actor::new(
-        id.parse().map_err(AppError::internal)?,
-        email.to_owned(),
-        true,
-        None,
-        None,
-    ))
-}
-
 /// Demo text as a bounded request field (the demo texts are within every bound).
 fn text<T: std::str::FromStr + Default>(s: &str) -> T {
     s.parse().unwrap_or_default()
@@ -605,8 +593,8 @@ fn raw_answer(a: &A, options: &[OptionResponse]) -> AppResult<Value> {
 pub async fn seed_demo(state: &AppState) -> AppResult<u64> {
     let txn = state.db.begin().await?;
     db::advisory_lock(&txn, "seed:demo-assessments").await?;
-    let student = demo_actor(0)?;
-    let educator = demo_actor(1)?;
+    let student = crate::modules::identity::demo_actor(0)?;
+    let educator = crate::modules::identity::demo_actor(1)?;
     let slugs: Vec<String> = QUIZZES.iter().map(|q| q.course_slug.to_owned()).collect();
     let titles: Vec<String> = QUIZZES.iter().map(|q| q.title.to_owned()).collect();
     let done = db::exists(

@@ -32,7 +32,7 @@ mod tokens;
 
 pub use accounts::{NewAccount, find_user, has_accounts, register_in, require_live_user};
 pub use authn::authenticate;
-pub use seed::seed_demo;
+pub use seed::{demo_actor, seed_demo};
 
 use utoipa_actix_web::service_config::ServiceConfig;
 

@@ -64,3 +64,15 @@ pub async fn seed_demo(state: &AppState) -> AppResult<u64> {
     tracing::info!(inserted, "seeded demo accounts");
     Ok(inserted)
 }
+
+/// Demo account `index` of `seed::DEMO_USERS` as an actor (verified), for other modules' seeds.
+pub fn demo_actor(index: usize) -> AppResult<kernel::Actor> {
+    let (id, email, _, _) = seed::DEMO_USERS[index];
+    Ok(kernel::Actor::new(
+        id.parse().map_err(AppError::internal)?,
+        email.to_owned(),
+        true,
+        None,
+        None,
+    ))
+}

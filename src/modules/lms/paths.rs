@@ -1,13 +1,14 @@
 //! Learning paths: ordered published courses, each required or optional. Enrolling in a path
 //! enrols the learner in its courses up to and including the first required one not yet
 //! completed (paid and prerequisite rules apply as for a direct enrollment); path progress is
-//! the share of its required courses completed.
+//! the share of its required courses completed. Completing the last required course of a path
+//! the learner is enrolled in publishes `PathCompleted`, once.
 
 use chrono::{DateTime, Utc};
 use entity::{learning_path_courses, learning_path_enrollments, learning_paths};
 use kernel::enums::{CourseStatus, EnrollmentStatus};
 use kernel::pagination::{Page, Paging};
-use kernel::slug::{SLUG_RULE, slugify, valid_slug};
+use kernel::slug::{SLUG_RULE, derive_slug, valid_slug};
 use kernel::text::check_name;
 use kernel::{Actor, AppError, AppResult, FieldError, RequestMeta, Scope, db};
 use rust_decimal::Decimal;
@@ -195,7 +196,7 @@ pub async fn create_path_in(
     check_name("#/title", &req.title, 200, &mut errors);
     let slug = match &req.slug {
         Some(slug) => slug.to_string(),
-        None => slugify(&req.title),
+        None => derive_slug(&req.title),
     };
     if !valid_slug(&slug) {
         errors.push(FieldError::new("#/slug", SLUG_RULE));
@@ -341,4 +342,50 @@ pub async fn enroll_path_in(
         path: out,
         enrollments,
     })
+}
+
+#[derive(FromQueryResult)]
+struct CompletedPath {
+    id: Uuid,
+    title: String,
+}
+
+/// After `user` completed `course` (in `txn`): publishes `PathCompleted` for each path they are
+/// enrolled in that requires the course and whose required courses are now all complete. A
+/// lock per learner makes concurrent completions see each other's, so exactly one of them
+/// completes the path.
+pub async fn complete_paths_in(
+    state: &AppState,
+    txn: &DatabaseTransaction,
+    user: Uuid,
+    course: Uuid,
+) -> AppResult<()> {
+    db::advisory_lock(txn, &format!("paths:{user}")).await?;
+    let done: Vec<CompletedPath> = db::rows(
+        txn,
+        "SELECT p.id, p.title FROM learning_paths p \
+         JOIN learning_path_enrollments pe ON pe.path_id = p.id AND pe.user_id = $1 \
+         WHERE EXISTS (SELECT 1 FROM learning_path_courses pc \
+                       WHERE pc.path_id = p.id AND pc.course_id = $2 AND pc.required) \
+           AND NOT EXISTS (SELECT 1 FROM learning_path_courses pc \
+                           WHERE pc.path_id = p.id AND pc.required AND NOT EXISTS ( \
+                             SELECT 1 FROM enrollments e WHERE e.user_id = $1 \
+                               AND e.course_id = pc.course_id AND e.status = 'completed')) \
+         ORDER BY p.id",
+        [user.into(), course.into()],
+    )
+    .await?;
+    for path in done {
+        crate::events::publish(
+            state,
+            txn,
+            kernel::event::DomainEvent::PathCompleted {
+                user_id: user,
+                path_id: path.id,
+                path_title: path.title,
+            },
+        )
+        .await?;
+    }
+    Ok(())
 }

@@ -167,6 +167,7 @@ pub async fn refresh_enrollment(
                 },
             )
             .await?;
+            super::paths::complete_paths_in(state, txn, row.user_id, row.course_id).await?;
             audit::record(
                 txn,
                 AuditEvent::new(
