@@ -548,12 +548,15 @@ business_422 = {
     "update_module": "a position at most the number of sibling modules",
     "create_lesson": "a position at most the number of sibling lessons; a lesson needs content or media",
     "update_lesson": "a position at most the number of sibling lessons; a lesson needs content or media",
+    "create_assessment": "available_until after available_from",
     "update_assessment": "available_until after available_from, also against the stored one",
     "add_question": "the fields a question needs depend on its kind (options for choices, a key)",
     "update_question": "the fields a question needs depend on its kind (options for choices, a key)",
     "create_path": "1 to 50 published courses, at least one required",
     "mint": "an amount above 0 with at most the currency's decimal places",
     "create_stake": "an amount above 0 with at most 8 decimal places, within the balance",
+    "list_courses": "`sort=relevance` needs a search text `q` (a blank `q` is none)",
+    "create_badge": "a rule's target must be a course, path or assessment of the rule's kind",
 }
 # (2) A body field naming another resource (`no such ...`): the fuzzing phase draws it from the
 # dictionaries above, but the examples and coverage phases do not use dictionaries, so there the

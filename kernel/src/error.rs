@@ -52,7 +52,7 @@ error_codes! {
     InvalidPathParameter = ("invalid_path_parameter", 400, "A path parameter is malformed (e.g. not a UUID).");
     InvalidQuery = ("invalid_query", 400, "The query string is invalid.");
     IdempotencyKeyRequired = ("idempotency_key_required", 400, "This write needs an `Idempotency-Key` header.");
-    InvalidIdempotencyKey = ("invalid_idempotency_key", 400, "The `Idempotency-Key` header is longer than 200 characters.");
+    InvalidIdempotencyKey = ("invalid_idempotency_key", 400, "The `Idempotency-Key` header is not 1 to 200 printable ASCII characters.");
     // Authentication (401).
     Unauthenticated = ("unauthenticated", 401, "The route needs a bearer token or an `X-Api-Key`.");
     InvalidToken = ("invalid_token", 401, "The access token is malformed or its signature is wrong.");

@@ -153,6 +153,43 @@ impl utoipa::PartialSchema for DecimalValue {
 
 impl utoipa::ToSchema for DecimalValue {}
 
+/// A string decimal schema with `pattern` and an example.
+fn decimal_string(
+    pattern: &str,
+    example: &str,
+) -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+    use utoipa::openapi::schema::{ObjectBuilder, Type};
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .pattern(Some(pattern))
+        .max_length(Some(7))
+        .examples([example])
+        .into()
+}
+
+/// The schema of a percentage a client sets (pass marks, rule thresholds): `"0"` to `"100"`
+/// with at most two decimals, as the services check it.
+pub struct Percent;
+
+impl utoipa::PartialSchema for Percent {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        decimal_string(r"^(100(\.0{1,2})?|[0-9]{1,2}(\.[0-9]{1,2})?)$", "70")
+    }
+}
+
+impl utoipa::ToSchema for Percent {}
+
+/// The schema of a weight in a grade (`"0"` to `"1000"`, at most two decimals).
+pub struct Weight;
+
+impl utoipa::PartialSchema for Weight {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        decimal_string(r"^(1000(\.0{1,2})?|[0-9]{1,3}(\.[0-9]{1,2})?)$", "1")
+    }
+}
+
+impl utoipa::ToSchema for Weight {}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {

@@ -5,28 +5,31 @@ use actix_web::HttpRequest;
 use kernel::idempotency::MAX_KEY_LEN;
 use kernel::{AppError, AppResult, ErrorCode, FieldError};
 
-/// The trimmed `Idempotency-Key` header, if sent; longer than 200 characters is 400.
+/// The `Idempotency-Key` header, if sent: 1 to 200 printable ASCII characters, not starting or
+/// ending with a space (the pattern the OpenAPI document declares); anything else is 400.
 pub fn header(req: &HttpRequest) -> AppResult<Option<String>> {
-    let key = req
-        .headers()
-        .get("idempotency-key")
-        .and_then(|v| v.to_str().ok())
-        .map(str::trim)
-        .unwrap_or_default();
-    if key.is_empty() {
+    let Some(value) = req.headers().get("idempotency-key") else {
         return Ok(None);
+    };
+    let bytes = value.as_bytes();
+    let printable = bytes.iter().all(|b| (b' '..=b'~').contains(b));
+    let detail = if bytes.is_empty() {
+        Some("the Idempotency-Key is empty")
+    } else if bytes.len() > MAX_KEY_LEN {
+        Some("the Idempotency-Key is longer than 200 characters")
+    } else if !printable || bytes.first() == Some(&b' ') || bytes.last() == Some(&b' ') {
+        Some("the Idempotency-Key must be printable ASCII without surrounding spaces")
+    } else {
+        None
+    };
+    if let Some(detail) = detail {
+        return Err(
+            AppError::new(ErrorCode::InvalidIdempotencyKey, detail).with_errors(vec![
+                FieldError::new("Idempotency-Key", "1 to 200 printable ASCII characters"),
+            ]),
+        );
     }
-    if key.len() > MAX_KEY_LEN {
-        return Err(AppError::new(
-            ErrorCode::InvalidIdempotencyKey,
-            "the Idempotency-Key is longer than 200 characters",
-        )
-        .with_errors(vec![FieldError::new(
-            "Idempotency-Key",
-            "at most 200 characters",
-        )]));
-    }
-    Ok(Some(key.to_owned()))
+    Ok(Some(String::from_utf8_lossy(bytes).into_owned()))
 }
 
 /// The header, required: missing is 400 `idempotency_key_required`.

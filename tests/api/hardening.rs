@@ -568,3 +568,40 @@ fn check_strings_opt(at: &str, schema: &Value, missing: &mut Vec<String>, refs: 
         check_strings(at, schema, missing, refs);
     }
 }
+
+/// An `Idempotency-Key` outside the declared pattern is refused before anything happens, on
+/// writes that require one (transfers) and writes that take one (enrollment).
+#[tokio::test]
+async fn malformed_idempotency_keys_are_refused_and_change_nothing() {
+    let app = TestApp::spawn().await;
+    let learner = app.signup("keys-pattern@example.com").await;
+    let bad: [&[u8]; 4] = [b"", b"a\tb", "caf\u{e9}".as_bytes(), &[b'k'; 201]];
+    for key in bad {
+        let value = reqwest::header::HeaderValue::from_bytes(key).unwrap();
+        for path in [
+            format!("/api/v1/courses/{}/enroll", Uuid::now_v7()),
+            "/api/v1/wallet/transfers".to_owned(),
+        ] {
+            let resp = app
+                .client
+                .post(app.url(&path))
+                .bearer_auth(&learner.access_token)
+                .header("Idempotency-Key", value.clone())
+                .json(&json!({
+                    "from_wallet_id": Uuid::now_v7(),
+                    "to_wallet_id": Uuid::now_v7(),
+                    "amount": "1",
+                    "description": "well-formed",
+                }))
+                .send()
+                .await
+                .unwrap();
+            assert_problem(resp, 400, "invalid_idempotency_key").await;
+        }
+    }
+    assert_eq!(
+        app.count("SELECT count(*) AS n FROM idempotency_keys")
+            .await,
+        0
+    );
+}

@@ -170,3 +170,59 @@ async fn the_problem_schema_lists_every_error_code() {
         .unwrap_or_default();
     assert_eq!(codes.len(), kernel::ErrorCode::ALL.len());
 }
+
+/// Two types with the same name both deriving `ToSchema` would share one component, and utoipa
+/// keeps whichever it meets last: one operation would then document the other's body.
+#[test]
+fn schema_names_are_unique_across_modules() {
+    fn walk(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                walk(&path, out);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                out.push(path);
+            }
+        }
+    }
+    let mut files = Vec::new();
+    walk(
+        std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/src")),
+        &mut files,
+    );
+    walk(
+        std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/kernel/src")),
+        &mut files,
+    );
+    let mut seen: std::collections::BTreeMap<String, String> = Default::default();
+    let mut clashes = Vec::new();
+    for file in files {
+        let text = std::fs::read_to_string(&file).unwrap();
+        let mut derives_schema = false;
+        for line in text.lines() {
+            let line = line.trim();
+            if line.starts_with("#[derive(") && line.contains("ToSchema") {
+                derives_schema = true;
+                continue;
+            }
+            if !derives_schema || line.starts_with("#[") || line.starts_with("///") {
+                continue;
+            }
+            derives_schema = false;
+            let name = line
+                .trim_start_matches("pub ")
+                .trim_start_matches("struct ")
+                .trim_start_matches("enum ")
+                .split(|c: char| !c.is_alphanumeric() && c != '_')
+                .next()
+                .unwrap_or_default()
+                .to_owned();
+            let at = file.display().to_string();
+            if let Some(first) = seen.insert(name.clone(), at.clone()) {
+                clashes.push(format!("{name}: {first} and {at}"));
+            }
+        }
+    }
+    assert!(seen.len() > 50, "found only {} schema types", seen.len());
+    assert!(clashes.is_empty(), "{clashes:#?}");
+}

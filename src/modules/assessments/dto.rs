@@ -7,7 +7,7 @@ use kernel::enums::Choice;
 use kernel::enums::{
     AssessmentKind, GradebookFormat, GradingPolicy, QuestionKind, SubmissionFilter,
 };
-use kernel::money::DecimalValue;
+use kernel::money::{DecimalValue, Percent, Weight};
 use kernel::text::{Line, Name, Prose, Text};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -29,7 +29,7 @@ pub struct CreateAssessmentRequest {
     #[serde(default)]
     pub instructions: Text<20000>,
     /// Percent needed to pass (default 60).
-    #[schema(value_type = Option<DecimalValue>, example = "70")]
+    #[schema(value_type = Option<Percent>, example = "70")]
     pub pass_score: Option<Decimal>,
     /// Seconds from the start of an attempt; none = untimed.
     #[schema(minimum = 1, maximum = 604800)]
@@ -46,7 +46,7 @@ pub struct CreateAssessmentRequest {
     /// Show the answer key with a submitted attempt (default true).
     pub show_correct_answers: Option<bool>,
     /// Weight in the course grade (default 1).
-    #[schema(value_type = Option<DecimalValue>, example = "2")]
+    #[schema(value_type = Option<Weight>, example = "2")]
     pub weight: Option<Decimal>,
     /// `best` (default) or `last` attempt counts in the gradebook.
     #[schema(value_type = Option<GradingPolicy>)]
@@ -65,7 +65,7 @@ pub struct CreateAssessmentRequest {
 pub struct UpdateAssessmentRequest {
     pub title: Option<Name<200>>,
     pub instructions: Option<Text<20000>>,
-    #[schema(value_type = Option<DecimalValue>)]
+    #[schema(value_type = Option<Percent>)]
     pub pass_score: Option<Decimal>,
     #[serde(default, deserialize_with = "kernel::text::double_option")]
     #[schema(value_type = Option<i32>, minimum = 1, maximum = 604800)]
@@ -82,7 +82,7 @@ pub struct UpdateAssessmentRequest {
     pub shuffle_questions: Option<bool>,
     pub shuffle_options: Option<bool>,
     pub show_correct_answers: Option<bool>,
-    #[schema(value_type = Option<DecimalValue>)]
+    #[schema(value_type = Option<Weight>)]
     pub weight: Option<Decimal>,
     #[schema(value_type = Option<GradingPolicy>)]
     pub grading_policy: Option<Choice<GradingPolicy>>,

@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use kernel::enums::{AchievementKind, BadgeRuleKind, Choice, CredentialStatus};
-use kernel::money::DecimalValue;
+use kernel::money::{DecimalValue, Percent};
 use kernel::text::{Line, Name, Prose, Text};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -101,7 +101,7 @@ pub enum PresentedCredential {
 /// A credential to verify.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct VerifyRequest {
+pub struct VerifyCredentialRequest {
     pub credential: PresentedCredential,
 }
 
@@ -132,7 +132,7 @@ pub struct VerificationCheck {
 
 /// The answer of `POST /credentials/verify`.
 #[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct VerifyResponse {
+pub struct CredentialVerification {
     pub verdict: Verdict,
     /// `vc+jwt` or `json-ld`.
     pub format: Option<String>,
@@ -173,7 +173,7 @@ pub struct BadgeRuleRequest {
     /// The course, assessment or learning path.
     pub target_id: Uuid,
     /// For `assessment_passed`: the least percent that earns the badge (default: a pass).
-    #[schema(value_type = Option<DecimalValue>)]
+    #[schema(value_type = Option<Percent>)]
     pub min_percent: Option<Decimal>,
 }
 

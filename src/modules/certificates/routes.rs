@@ -7,15 +7,15 @@ use uuid::Uuid;
 
 use super::dto::{
     AwardRequest, BadgeResponse, CodeVerificationResponse, CreateBadgeRequest, CredentialResponse,
-    CredentialSettingsResponse, ListBadgesQuery, ListCredentialsQuery, PresentedCredential,
-    RevokeRequest, SuspendRequest, UpdateCredentialRequest, UpdateCredentialSettingsRequest,
-    UserBadgeResponse, VerifyRequest, VerifyResponse,
+    CredentialSettingsResponse, CredentialVerification, ListBadgesQuery, ListCredentialsQuery,
+    PresentedCredential, RevokeRequest, SuspendRequest, UpdateCredentialRequest,
+    UpdateCredentialSettingsRequest, UserBadgeResponse, VerifyCredentialRequest,
 };
 use super::service::StatusChange;
 use super::{badges, did, files, service, verify};
 use crate::http::ApiResult;
-use crate::http::docs::Binary;
 use crate::http::auth::{AuthUser, ClientInfo, MaybeAuthUser};
+use crate::http::docs::Binary;
 use crate::http::extract::{Json, Query};
 use crate::modules::keys;
 use crate::state::AppState;
@@ -88,16 +88,16 @@ pub async fn my_credentials(
 /// `unknown_issuer`, `malformed`) and every check made. Public.
 #[utoipa::path(
     tag = "certificates",
-    request_body = VerifyRequest,
+    request_body = VerifyCredentialRequest,
     responses(
-        (status = 200, body = VerifyResponse),
+        (status = 200, body = CredentialVerification),
     )
 )]
 #[post("/credentials/verify")]
 pub async fn verify_credential(
     state: web::Data<AppState>,
-    body: Json<VerifyRequest>,
-) -> ApiResult<web::Json<VerifyResponse>> {
+    body: Json<VerifyCredentialRequest>,
+) -> ApiResult<web::Json<CredentialVerification>> {
     let presented = match body.into_inner().credential {
         PresentedCredential::Jwt(jwt) => serde_json::Value::String(jwt.into_string()),
         PresentedCredential::Document(doc) => serde_json::Value::Object(doc),

@@ -14,7 +14,7 @@ use serde_json::{Map, Value};
 use uuid::Uuid;
 
 use super::did::org_of_did;
-use super::dto::{Verdict, VerificationCheck, VerifyResponse};
+use super::dto::{CredentialVerification, Verdict, VerificationCheck};
 use super::issue::status_list_of_url;
 use super::proof::{self, CONTEXTS};
 use crate::modules::keys;
@@ -59,8 +59,8 @@ impl Report {
         format: Option<&str>,
         credential: Option<&Value>,
         reason: Option<String>,
-    ) -> VerifyResponse {
-        VerifyResponse {
+    ) -> CredentialVerification {
+        CredentialVerification {
             verdict: self.verdict,
             format: format.map(str::to_owned),
             credential_id: credential.and_then(|c| c["id"].as_str()).map(str::to_owned),
@@ -115,7 +115,7 @@ fn key_for<'k>(
 }
 
 /// Verifies a VC-JWT (a string) or a JSON-LD credential (an object).
-pub async fn verify(state: &AppState, input: Value) -> AppResult<VerifyResponse> {
+pub async fn verify(state: &AppState, input: Value) -> AppResult<CredentialVerification> {
     let mut report = Report::new();
     let keys = keys::all_keys(&state.db).await?;
     let (format, credential) = match input {
