@@ -21,115 +21,17 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, anyhow, bail};
-use futures_util::StreamExt;
 use reqwest::Method;
-use sea_orm::{ConnectionTrait, Database, DatabaseConnection, DbBackend, Statement};
+use sea_orm::Database;
 use serde_json::{Value, json};
 use tokio::sync::Barrier;
 
+#[path = "support/bench.rs"]
+mod bench;
+use bench::*;
+
 const QUESTIONS: usize = 20;
-const PASSWORD: &str = "Azora2025!";
 
-#[derive(Clone)]
-struct Api {
-    client: reqwest::Client,
-    base: String,
-}
-
-impl Api {
-    /// Any call; returns the status and the JSON body (`null` when empty or not JSON).
-    async fn call(
-        &self,
-        method: Method,
-        path: &str,
-        token: Option<&str>,
-        body: Option<&Value>,
-    ) -> anyhow::Result<(u16, Value)> {
-        let mut req = self
-            .client
-            .request(method, format!("{}/api/v1{path}", self.base));
-        if let Some(t) = token {
-            req = req.bearer_auth(t);
-        }
-        if let Some(b) = body {
-            req = req.json(b);
-        }
-        let resp = req
-            .send()
-            .await
-            .with_context(|| format!("calling {path}"))?;
-        let status = resp.status().as_u16();
-        let bytes = resp.bytes().await?;
-        let value = serde_json::from_slice(&bytes)
-            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()));
-        Ok((status, value))
-    }
-
-    /// A call that must answer `want`.
-    async fn expect(
-        &self,
-        method: Method,
-        path: &str,
-        token: Option<&str>,
-        body: Option<&Value>,
-        want: u16,
-    ) -> anyhow::Result<Value> {
-        let (status, value) = self.call(method.clone(), path, token, body).await?;
-        if status != want {
-            bail!("{method} {path}: {status} (expected {want}): {value}");
-        }
-        Ok(value)
-    }
-
-    async fn login(&self, email: &str) -> anyhow::Result<String> {
-        let v = self
-            .expect(
-                Method::POST,
-                "/auth/login",
-                None,
-                Some(&json!({"email": email, "password": PASSWORD})),
-                200,
-            )
-            .await
-            .with_context(|| format!("signing in {email} (did `azora seed` run?)"))?;
-        str_of(&v["access_token"])
-    }
-}
-
-fn str_of(v: &Value) -> anyhow::Result<String> {
-    v.as_str()
-        .map(str::to_owned)
-        .ok_or_else(|| anyhow!("expected a string, got {v}"))
-}
-
-async fn sql(db: &DatabaseConnection, query: &str) -> anyhow::Result<()> {
-    db.execute_unprepared(query).await?;
-    Ok(())
-}
-
-async fn sql_i64(db: &DatabaseConnection, query: String) -> anyhow::Result<i64> {
-    let row = db
-        .query_one_raw(Statement::from_string(DbBackend::Postgres, query))
-        .await?
-        .ok_or_else(|| anyhow!("no row"))?;
-    Ok(row.try_get::<i64>("", "n")?)
-}
-
-/// Runs `f(0..n)` with at most `concurrency` in flight; results in index order.
-async fn each<T, F, Fut>(n: usize, concurrency: usize, f: F) -> anyhow::Result<Vec<T>>
-where
-    F: Fn(usize) -> Fut,
-    Fut: Future<Output = anyhow::Result<T>>,
-{
-    futures_util::stream::iter((0..n).map(f))
-        .buffered(concurrency)
-        .collect::<Vec<_>>()
-        .await
-        .into_iter()
-        .collect()
-}
-
-/// The 20 questions: four rounds of the five auto-graded kinds.
 fn question(j: usize) -> Value {
     let n = j + 1;
     match j % 5 {
@@ -209,19 +111,6 @@ fn answer(q: &Value, i: usize, j: usize, r: usize) -> anyhow::Result<Value> {
     })
 }
 
-fn ms(d: Duration) -> String {
-    format!("{:.1}ms", d.as_secs_f64() * 1000.0)
-}
-
-/// Nearest-rank percentile of sorted values.
-fn pct(sorted: &[Duration], p: f64) -> Duration {
-    if sorted.is_empty() {
-        return Duration::ZERO;
-    }
-    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
-    sorted[rank.clamp(1, sorted.len()) - 1]
-}
-
 struct Submitted {
     latency: Duration,
     status: u16,
@@ -275,6 +164,7 @@ async fn main() -> anyhow::Result<()> {
             Method::POST,
             "/courses",
             Some(&educator),
+            &[],
             Some(&json!({
                 "title": format!("Quiz benchmark {tag}"),
                 "description": "A course for the quiz submission benchmark.",
@@ -288,6 +178,7 @@ async fn main() -> anyhow::Result<()> {
             Method::POST,
             &format!("/courses/{course_id}/modules"),
             Some(&educator),
+            &[],
             Some(&json!({"title": "The only module"})),
             201,
         )
@@ -296,6 +187,7 @@ async fn main() -> anyhow::Result<()> {
         Method::POST,
         &format!("/modules/{}/lessons", str_of(&module["id"])?),
         Some(&educator),
+        &[],
         Some(&json!({"title": "The only lesson", "kind": "text", "content": "Read this."})),
         201,
     )
@@ -304,6 +196,7 @@ async fn main() -> anyhow::Result<()> {
         Method::POST,
         &format!("/courses/{course_id}/publish"),
         Some(&admin),
+        &[],
         Some(&json!({})),
         200,
     )
@@ -313,6 +206,7 @@ async fn main() -> anyhow::Result<()> {
             Method::POST,
             &format!("/courses/{course_id}/quizzes"),
             Some(&educator),
+            &[],
             Some(&json!({"title": "Benchmark quiz", "pass_score": "60"})),
             201,
         )
@@ -323,6 +217,7 @@ async fn main() -> anyhow::Result<()> {
             Method::POST,
             &format!("/quizzes/{quiz_id}/questions"),
             Some(&educator),
+            &[],
             Some(&question(j)),
             201,
         )
@@ -334,6 +229,7 @@ async fn main() -> anyhow::Result<()> {
             Method::GET,
             &format!("/quizzes/{quiz_id}"),
             Some(&educator),
+            &[],
             None,
             200,
         )
@@ -347,30 +243,8 @@ async fn main() -> anyhow::Result<()> {
     }
 
     // --- Learners: inserted with SQL, signed in and enrolled through the API ---
-    sql(
-        &db,
-        &format!(
-            "INSERT INTO users (id, email, display_name, password_hash, email_verified_at) \
-             SELECT gen_random_uuid(), 'quiz' || i || '.{tag}@bench.azora.test', 'Quiz learner ' || i, \
-                    (SELECT password_hash FROM users WHERE email = 'student@azora.world'), now() \
-             FROM generate_series(1, {learners}) AS i;
-             INSERT INTO role_assignments (id, user_id, role_id, scope_type) \
-             SELECT gen_random_uuid(), u.id, r.id, 'global' FROM users u, roles r \
-             WHERE r.name = 'student' AND u.email LIKE 'quiz%.{tag}@bench.azora.test';"
-        ),
-    )
-    .await
-    .context("inserting the learners")?;
-    let t = Instant::now();
-    let tokens = each(learners, 8, |i| {
-        let api = api.clone();
-        async move {
-            api.login(&format!("quiz{}.{tag}@bench.azora.test", i + 1))
-                .await
-        }
-    })
-    .await?;
-    let login_time = t.elapsed();
+    let (tokens, login_time) =
+        sign_up_learners(&api, &db, "quiz", &tag.to_string(), learners).await?;
     let tokens = Arc::new(tokens);
     each(learners, 32, |i| {
         let (api, tokens, course_id) = (api.clone(), tokens.clone(), course_id.clone());
@@ -379,6 +253,7 @@ async fn main() -> anyhow::Result<()> {
                 Method::POST,
                 &format!("/courses/{course_id}/enroll"),
                 Some(&tokens[i]),
+                &[],
                 Some(&json!({})),
                 201,
             )
@@ -406,6 +281,7 @@ async fn main() -> anyhow::Result<()> {
                         Method::POST,
                         &format!("/quizzes/{quiz_id}/attempts"),
                         Some(&tokens[i]),
+                        &[],
                         None,
                         201,
                     )
@@ -434,6 +310,7 @@ async fn main() -> anyhow::Result<()> {
                     Method::PUT,
                     &format!("/attempts/{}/responses", attempts[i]),
                     Some(&tokens[i]),
+                    &[],
                     Some(&json!({"responses": responses})),
                     200,
                 )
@@ -463,6 +340,7 @@ async fn main() -> anyhow::Result<()> {
                         Method::POST,
                         &format!("/attempts/{}/submit", attempts[i]),
                         Some(&tokens[i]),
+                        &[],
                         None,
                     )
                     .await?;

@@ -141,6 +141,20 @@ pub async fn refresh_enrollment(
             .update(txn)
             .await?;
             completed_now = true;
+            events::publish(
+                state,
+                txn,
+                DomainEvent::CourseCompleted {
+                    enrollment_id,
+                    user_id: row.user_id,
+                    course_id: row.course_id,
+                    course_title: row.title.clone(),
+                },
+            )
+            .await?;
+            super::paths::complete_paths_in(state, txn, row.user_id, row.course_id).await?;
+            // The reward last: it locks the shared rewards-pool wallet until commit, so what
+            // the completion sets off (certificates are signed here) must not run under it.
             let amount = row
                 .completion_reward
                 .unwrap_or(state.settings.lms.completion_reward);
@@ -156,18 +170,6 @@ pub async fn refresh_enrollment(
             {
                 reward = Some(amount.normalize());
             }
-            events::publish(
-                state,
-                txn,
-                DomainEvent::CourseCompleted {
-                    enrollment_id,
-                    user_id: row.user_id,
-                    course_id: row.course_id,
-                    course_title: row.title.clone(),
-                },
-            )
-            .await?;
-            super::paths::complete_paths_in(state, txn, row.user_id, row.course_id).await?;
             audit::record(
                 txn,
                 AuditEvent::new(
