@@ -183,8 +183,10 @@ transfer_once() {   # $1 key: one transfer from account 1 to account 2, prints t
 CAPTURED="(log unreadable)"
 if [[ -r "$PG_LOG" ]]; then
     "${PSQL[@]}" -c "ALTER DATABASE $DB SET log_statement = 'all'" postgres
-    # Background workers stay quiet after their first round, so only the transfer is logged.
-    AZORA__MAIL__POLL_INTERVAL_MS=3600000 start_server
+    # Background workers (mail, the audit sealer) stay quiet after their first round, so only
+    # the transfer is logged; sealing is not part of a request.
+    AZORA__MAIL__POLL_INTERVAL_MS=3600000 AZORA__AUDIT__SEAL_INTERVAL_MS=3600000 \
+        AZORA__AUDIT__FAILOVER_POLL_MS=3600000 start_server
     transfer_once "capture-warm-$$" >/dev/null   # warms the pool and the statement caches
     sleep 0.3
     OFFSET=$(stat -c %s "$PG_LOG")
