@@ -192,6 +192,7 @@ if [[ -r "$PG_LOG" ]]; then
     OFFSET=$(stat -c %s "$PG_LOG")
     STATUS=$(transfer_once "capture-$$")
     sleep 0.5
+    END=$(stat -c %s "$PG_LOG") # what stopping the server logs is not the transfer's
     stop_server
     "${PSQL[@]}" -c "ALTER DATABASE $DB RESET log_statement" postgres
     if [[ "$STATUS" != 201 ]]; then
@@ -200,7 +201,7 @@ if [[ -r "$PG_LOG" ]]; then
     fi
     # One line per statement the application sent (simple-protocol statements and executes
     # of prepared ones), from this database only.
-    tail -c +"$((OFFSET + 1))" "$PG_LOG" \
+    tail -c +"$((OFFSET + 1))" "$PG_LOG" | head -c "$((END - OFFSET))" \
         | grep -E "@$DB (LOG|ERROR):  (statement|execute [^:]*):" \
         | sed -E 's/^.*(LOG|ERROR):  (statement|execute [^:]*): //; s/^$/(a statement starting with a line break)/' \
         > "$WORK/api-statements.sql" || true
@@ -210,8 +211,8 @@ fi
 # --- (a) pgbench: the statements of one transfer, in the same order and transaction ---------
 # Mirrors src/modules/wallet/transfers.rs `transfer` with no fee (auth, grants, both wallets,
 # then BEGIN; the key's advisory lock and the idempotency replay; lock both wallets in id
-# order; update balances; journal; idempotency record; audit chain lock, head and append;
-# COMMIT). Compare with the captured statements (BENCH_KEEP=1 keeps them). Account numbers map to ids
+# order; update balances; journal; idempotency record; the audit append (one INSERT, no
+# lock: the sealer chains it after commit); COMMIT). Compare with the captured statements (BENCH_KEEP=1 keeps them). Account numbers map to ids
 # through bench_accounts inside the first statement, so there is no extra round trip. The
 # audit hash is computed by Postgres instead of the application.
 cat > "$WORK/transfer.pgbench" <<PGB
