@@ -62,8 +62,9 @@ fn sent(req: &HttpRequest) -> Sent {
     }
 }
 
-/// The API-key rule of an operation: a key must list every permission the operation names,
-/// and an operation that names none for keys needs a session.
+/// The API-key rule of an operation: a key must list every permission of one of the
+/// operation's `api_key` requirements, and an operation that names none for keys needs a
+/// session.
 fn check_key(access: Option<&Access>, actor: &Actor) -> Result<(), AppError> {
     let Some(key) = &actor.api_key else {
         return Ok(());
@@ -73,12 +74,22 @@ fn check_key(access: Option<&Access>, actor: &Actor) -> Result<(), AppError> {
             ErrorCode::SessionRequired,
             "this route needs a signed-in session; API keys cannot use it",
         )),
-        Some(needed) => match needed.iter().find(|p| !key.permits(p)) {
-            Some(missing) => Err(AppError::forbidden(format!(
-                "this API key does not list the permission `{missing}`"
-            ))),
-            None => Ok(()),
-        },
+        Some(alternatives) => {
+            if alternatives
+                .iter()
+                .any(|needed| needed.iter().all(|p| key.permits(p)))
+            {
+                return Ok(());
+            }
+            let wanted: Vec<String> = alternatives
+                .iter()
+                .map(|needed| format!("`{}`", needed.join("` and `")))
+                .collect();
+            Err(AppError::forbidden(format!(
+                "this API key does not list the permission {}",
+                wanted.join(" or ")
+            )))
+        }
     }
 }
 

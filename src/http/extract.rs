@@ -288,8 +288,10 @@ pub struct Access {
     pub anonymous: bool,
     /// Credentials are read at all (the operation names a security scheme).
     pub secured: bool,
-    /// The permissions an API key needs; `None` when API keys may not call it.
-    pub api_key: Option<Vec<String>>,
+    /// The permissions an API key needs, as alternatives (OpenAPI lists security requirements
+    /// that each suffice: a key must hold every permission of one of them); `None` when API
+    /// keys may not call it.
+    pub api_key: Option<Vec<Vec<String>>>,
 }
 
 impl RouteTable {
@@ -310,16 +312,19 @@ impl RouteTable {
                     .flatten()
                     .filter_map(|r| r.as_object())
                     .collect();
-                let api_key = reqs
+                let alternatives: Vec<Vec<String>> = reqs
                     .iter()
-                    .find_map(|r| r.get(super::API_KEY))
-                    .and_then(|scopes| scopes.as_array())
+                    .filter_map(|r| r.get(super::API_KEY))
                     .map(|scopes| {
                         scopes
-                            .iter()
+                            .as_array()
+                            .into_iter()
+                            .flatten()
                             .filter_map(|s| s.as_str().map(str::to_owned))
                             .collect()
-                    });
+                    })
+                    .collect();
+                let api_key = (!alternatives.is_empty()).then_some(alternatives);
                 let rule = Access {
                     anonymous: reqs.is_empty() || reqs.iter().any(|r| r.is_empty()),
                     secured: reqs.iter().any(|r| !r.is_empty()),

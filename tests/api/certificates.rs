@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use crate::helpers::users::TestUser;
+use crate::helpers::users::{TestUser, create_key, with_key};
 use crate::helpers::{TestApp, assert_problem};
 
 // ------------------------------------------------------------------ helpers
@@ -1394,6 +1394,36 @@ async fn organizations_issue_under_their_own_did() {
             .any(|m| m["id"] == doc["proof"]["verificationMethod"])
     );
     assert_eq!(verify(app, doc).await["verdict"], "valid");
+
+    // Through an API key, a badge's status needs `badge:award`: the route takes keys with
+    // `certificate:issue` or `badge:award` (403 for others), and the credential's kind decides
+    // which counts (a `certificate:issue` key acts as a stranger to a badge: 404).
+    let cred = awarded["id"].as_str().unwrap();
+    let suspend = format!("/api/v1/credentials/{cred}/suspend");
+    let body = json!({"reason": "Checking the evidence"});
+    for (permission, status, code) in [
+        ("credential:read", 403, "forbidden"),
+        ("certificate:issue", 404, "not_found"),
+    ] {
+        let key = create_key(app, &c.admin, &[permission]).await;
+        let resp = with_key(app, Method::POST, &suspend, &key, Some(&body)).await;
+        assert_problem(resp, status, code).await;
+    }
+    let key = create_key(app, &c.admin, &["badge:award"]).await;
+    let suspended = expect(
+        with_key(app, Method::POST, &suspend, &key, Some(&body)).await,
+        200,
+    )
+    .await;
+    assert_eq!(suspended["status"], "suspended");
+    let unsuspend = format!("/api/v1/credentials/{cred}/unsuspend");
+    let lifted = expect(
+        with_key(app, Method::POST, &unsuspend, &key, None).await,
+        200,
+    )
+    .await;
+    assert_eq!(lifted["status"], "active");
+
     assert_problem(
         app.get(&format!("/orgs/{}/did.json", Uuid::now_v7())).await,
         404,

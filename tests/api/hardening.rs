@@ -8,41 +8,11 @@ use reqwest::Method;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::helpers::users::TestUser;
+use crate::helpers::users::{create_key, with_key};
 use crate::helpers::{TestApp, assert_problem};
 
 async fn json(resp: reqwest::Response) -> Value {
     resp.json().await.unwrap()
-}
-
-/// A new API key of `user` listing `permissions`.
-async fn create_key(app: &TestApp, user: &TestUser, permissions: &[&str]) -> String {
-    let resp = app
-        .post_as(
-            "/api/v1/me/api-keys",
-            user,
-            &json!({"name": "probe", "permissions": permissions}),
-        )
-        .await;
-    assert_eq!(resp.status(), 201);
-    json(resp).await["key"].as_str().unwrap().to_owned()
-}
-
-async fn with_key(
-    app: &TestApp,
-    method: Method,
-    path: &str,
-    key: &str,
-    body: Option<&Value>,
-) -> reqwest::Response {
-    let mut req = app
-        .client
-        .request(method, app.url(path))
-        .header("X-Api-Key", key);
-    if let Some(body) = body {
-        req = req.json(body);
-    }
-    req.send().await.unwrap()
 }
 
 #[tokio::test]

@@ -256,7 +256,7 @@ pub async fn badge_svg(
 /// or `badge:award` for badges, in the issuer's scope; administrators).
 #[utoipa::path(
     tag = "certificates",
-    security(("api_key" = ["certificate:issue"])),
+    security(("api_key" = ["certificate:issue"]), ("api_key" = ["badge:award"])),
     params(("id" = Uuid, Path, description = "Credential id")),
     request_body = RevokeRequest,
     responses(
@@ -289,7 +289,7 @@ pub async fn revoke_credential(
 /// Suspend a credential until it is unsuspended (its issuer).
 #[utoipa::path(
     tag = "certificates",
-    security(("api_key" = ["certificate:issue"])),
+    security(("api_key" = ["certificate:issue"]), ("api_key" = ["badge:award"])),
     params(("id" = Uuid, Path, description = "Credential id")),
     request_body(content = Option<SuspendRequest>, description = "An optional reason"),
     responses(
@@ -323,7 +323,7 @@ pub async fn suspend_credential(
 /// Lift a suspension (its issuer).
 #[utoipa::path(
     tag = "certificates",
-    security(("api_key" = ["certificate:issue"])),
+    security(("api_key" = ["certificate:issue"]), ("api_key" = ["badge:award"])),
     params(("id" = Uuid, Path, description = "Credential id")),
     responses(
         (status = 200, body = CredentialResponse),

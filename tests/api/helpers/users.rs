@@ -179,3 +179,35 @@ pub fn user_from_tokens(body: &Value, email: &str, _password: &str) -> TestUser 
             .expect("uuid"),
     }
 }
+
+/// A new API key of `user` listing `permissions`.
+pub async fn create_key(app: &TestApp, user: &TestUser, permissions: &[&str]) -> String {
+    let resp = app
+        .post_as(
+            "/api/v1/me/api-keys",
+            user,
+            &serde_json::json!({"name": "probe", "permissions": permissions}),
+        )
+        .await;
+    assert_eq!(resp.status(), 201);
+    let body: serde_json::Value = resp.json().await.unwrap();
+    body["key"].as_str().unwrap().to_owned()
+}
+
+/// A request with `X-Api-Key: key` instead of a session.
+pub async fn with_key(
+    app: &TestApp,
+    method: reqwest::Method,
+    path: &str,
+    key: &str,
+    body: Option<&serde_json::Value>,
+) -> reqwest::Response {
+    let mut req = app
+        .client
+        .request(method, app.url(path))
+        .header("X-Api-Key", key);
+    if let Some(body) = body {
+        req = req.json(body);
+    }
+    req.send().await.unwrap()
+}
