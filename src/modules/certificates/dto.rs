@@ -92,7 +92,7 @@ pub struct SuspendRequest {
 #[serde(untagged)]
 pub enum PresentedCredential {
     /// A compact VC-JWT.
-    Jwt(kernel::text::Line<262144>),
+    Jwt(Line<262144>),
     /// A JSON-LD `OpenBadgeCredential`.
     #[schema(value_type = Object)]
     Document(serde_json::Map<String, serde_json::Value>),
@@ -102,7 +102,24 @@ pub enum PresentedCredential {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct VerifyCredentialRequest {
+    #[serde(deserialize_with = "presented")]
     pub credential: PresentedCredential,
+}
+
+/// [`PresentedCredential`] with errors that say what was expected (an untagged enum would only
+/// say that nothing matched).
+fn presented<'de, D: serde::Deserializer<'de>>(d: D) -> Result<PresentedCredential, D::Error> {
+    use serde::de::Error;
+    match serde_json::Value::deserialize(d)? {
+        serde_json::Value::String(jwt) => Line::new(jwt)
+            .map(PresentedCredential::Jwt)
+            .map_err(|e| D::Error::custom(format!("{}a VC-JWT: {e}", kernel::text::RULE))),
+        serde_json::Value::Object(doc) => Ok(PresentedCredential::Document(doc)),
+        _ => Err(D::Error::custom(format!(
+            "{}a VC-JWT (a string) or a JSON-LD credential (an object)",
+            kernel::text::RULE
+        ))),
+    }
 }
 
 /// What a verification concluded, most serious first: `malformed`, `unknown_issuer`,

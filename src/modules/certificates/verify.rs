@@ -374,51 +374,32 @@ fn check_validity(credential: &Value, report: &mut Report) {
             .as_str()
             .map(|t| DateTime::parse_from_rfc3339(t).map(|t| t.with_timezone(&Utc)))
     };
-    match (at("validFrom"), at("validUntil")) {
-        (Some(Ok(from)), until) => {
-            if from > now + chrono::Duration::minutes(5) {
-                report.check(
-                    "validity_period",
-                    false,
-                    format!("valid only from {from}"),
-                    Verdict::Expired,
-                );
-            } else {
-                match until {
-                    None => report.check(
-                        "validity_period",
-                        true,
-                        format!("valid since {from}, no expiry"),
-                        Verdict::Expired,
-                    ),
-                    Some(Ok(until)) if until > now => report.check(
-                        "validity_period",
-                        true,
-                        format!("valid until {until}"),
-                        Verdict::Expired,
-                    ),
-                    Some(Ok(until)) => report.check(
-                        "validity_period",
-                        false,
-                        format!("expired at {until}"),
-                        Verdict::Expired,
-                    ),
-                    Some(Err(_)) => report.check(
-                        "validity_period",
-                        false,
-                        "`validUntil` is not a date-time",
-                        Verdict::Malformed,
-                    ),
-                }
-            }
+    let (passed, detail, failing) = match (at("validFrom"), at("validUntil")) {
+        // Five minutes of clock skew between issuer and verifier.
+        (Some(Ok(from)), _) if from > now + chrono::Duration::minutes(5) => {
+            (false, format!("valid only from {from}"), Verdict::Expired)
         }
-        _ => report.check(
-            "validity_period",
+        (Some(Ok(from)), None) => (
+            true,
+            format!("valid since {from}, no expiry"),
+            Verdict::Expired,
+        ),
+        (Some(Ok(_)), Some(Ok(until))) if until > now => {
+            (true, format!("valid until {until}"), Verdict::Expired)
+        }
+        (Some(Ok(_)), Some(Ok(until))) => (false, format!("expired at {until}"), Verdict::Expired),
+        (Some(Ok(_)), Some(Err(_))) => (
             false,
-            "`validFrom` is missing or not a date-time",
+            "`validUntil` is not a date-time".to_owned(),
             Verdict::Malformed,
         ),
-    }
+        _ => (
+            false,
+            "`validFrom` is missing or not a date-time".to_owned(),
+            Verdict::Malformed,
+        ),
+    };
+    report.check("validity_period", passed, detail, failing);
 }
 
 #[derive(FromQueryResult)]
@@ -534,4 +515,38 @@ async fn check_status(
         );
     }
     Ok(reason)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn validity(credential: Value) -> Verdict {
+        let mut report = Report::new();
+        check_validity(&credential, &mut report);
+        report.verdict
+    }
+
+    #[test]
+    fn the_validity_period_decides_expired_and_malformed() {
+        let past = "2020-01-01T00:00:00Z";
+        let future = "2999-01-01T00:00:00Z";
+        assert_eq!(validity(json!({"validFrom": past})), Verdict::Valid);
+        assert_eq!(
+            validity(json!({"validFrom": past, "validUntil": future})),
+            Verdict::Valid
+        );
+        assert_eq!(
+            validity(json!({"validFrom": past, "validUntil": "2021-01-01T00:00:00Z"})),
+            Verdict::Expired
+        );
+        assert_eq!(validity(json!({"validFrom": future})), Verdict::Expired);
+        assert_eq!(
+            validity(json!({"validFrom": past, "validUntil": "soon"})),
+            Verdict::Malformed
+        );
+        assert_eq!(validity(json!({})), Verdict::Malformed);
+        assert_eq!(validity(json!({"validFrom": 42})), Verdict::Malformed);
+    }
 }
