@@ -181,11 +181,11 @@ async fn issuer_profile(
 #[derive(FromQueryResult)]
 struct Slot {
     list: i32,
-    idx: i32,
+    idx: Option<i32>,
 }
 
 /// A free (list, index) of the issuer: random candidates in its newest list, the next list
-/// when they are all taken (the newest list is mostly full).
+/// when they are all taken (the newest list is mostly full). One statement.
 async fn allocate(txn: &DatabaseTransaction, issuer_org: Option<Uuid>) -> AppResult<(i32, i32)> {
     let candidates: Vec<i32> = {
         let mut rng = rand::rng();
@@ -195,33 +195,28 @@ async fn allocate(txn: &DatabaseTransaction, issuer_org: Option<Uuid>) -> AppRes
     };
     let slot: Option<Slot> = db::row(
         txn,
-        "WITH cur AS (SELECT coalesce(max(status_list), 0) AS list FROM credentials \
-           WHERE coalesce(issuer_org_id, '00000000-0000-0000-0000-000000000000') = $1) \
-         SELECT cur.list, c.idx FROM cur, unnest($2::int[]) AS c(idx) \
-         WHERE NOT EXISTS (SELECT 1 FROM credentials x \
-           WHERE coalesce(x.issuer_org_id, '00000000-0000-0000-0000-000000000000') = $1 \
-             AND x.status_list = cur.list AND x.status_index = c.idx) \
-         LIMIT 1",
+        concat!(
+            "WITH cur AS (SELECT coalesce(max(status_list), 0) AS list FROM credentials WHERE ",
+            issuer_is!(""),
+            ") SELECT cur.list, (SELECT c.idx FROM unnest($2::int[]) AS c(idx) \
+               WHERE NOT EXISTS (SELECT 1 FROM credentials x WHERE ",
+            issuer_is!("x."),
+            " AND x.status_list = cur.list AND x.status_index = c.idx) LIMIT 1) AS idx FROM cur"
+        ),
         [
             issuer_org.unwrap_or(Uuid::nil()).into(),
             candidates.clone().into(),
         ],
     )
     .await?;
-    match slot {
-        Some(s) => Ok((s.list, s.idx)),
-        None => {
-            let list: i32 = db::scalar(
-                txn,
-                "SELECT coalesce(max(status_list), 0) FROM credentials \
-                 WHERE coalesce(issuer_org_id, '00000000-0000-0000-0000-000000000000') = $1",
-                [issuer_org.unwrap_or(Uuid::nil()).into()],
-            )
-            .await?
-            .unwrap_or(0);
-            Ok((list + 1, candidates[0]))
-        }
-    }
+    Ok(match slot {
+        Some(Slot {
+            list,
+            idx: Some(idx),
+        }) => (list, idx),
+        Some(Slot { list, idx: None }) => (list + 1, candidates[0]),
+        None => (0, candidates[0]),
+    })
 }
 
 /// The parts of a credential that do not depend on where it sits in the status lists.

@@ -20,6 +20,18 @@
 //! `badges`, `rules` (the subscribers), `verify` (third-party verification), `files` (PDF,
 //! images, the code page), `seed`; `routes` and `dto` serve them all.
 
+/// SQL: the credential's issuer (`prefix` a table alias, or `""`) is `$1`, the nil UUID standing
+/// for the platform; the expression of the `credentials_status_index` unique index.
+macro_rules! issuer_is {
+    ($prefix:literal) => {
+        concat!(
+            "coalesce(",
+            $prefix,
+            "issuer_org_id, '00000000-0000-0000-0000-000000000000') = $1"
+        )
+    };
+}
+
 mod badges;
 mod did;
 mod documents;

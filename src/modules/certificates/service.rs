@@ -452,9 +452,12 @@ pub async fn status_list_jwt(state: &AppState, id: Uuid) -> AppResult<String> {
     let set: Vec<i32> = db::column(
         &state.db,
         format!(
-            "SELECT status_index FROM credentials \
-             WHERE coalesce(issuer_org_id, '00000000-0000-0000-0000-000000000000') = $1 \
-               AND status_list = $2 AND {column} IS NOT NULL"
+            concat!(
+                "SELECT status_index FROM credentials WHERE ",
+                issuer_is!(""),
+                " AND status_list = $2 AND {column} IS NOT NULL"
+            ),
+            column = column
         ),
         [
             list.issuer_org_id.unwrap_or(Uuid::nil()).into(),

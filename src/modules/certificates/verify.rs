@@ -480,9 +480,13 @@ async fn check_status(
         let bit: Option<Bit> = db::row(
             &state.db,
             format!(
-                "SELECT {column} IS NOT NULL AS set, revocation_reason AS reason FROM credentials \
-                 WHERE coalesce(issuer_org_id, '00000000-0000-0000-0000-000000000000') = $1 \
-                   AND status_list = $2 AND status_index = $3"
+                concat!(
+                    "SELECT {column} IS NOT NULL AS set, revocation_reason AS reason \
+                     FROM credentials WHERE ",
+                    issuer_is!(""),
+                    " AND status_list = $2 AND status_index = $3"
+                ),
+                column = column
             ),
             [
                 list.issuer_org_id.unwrap_or(Uuid::nil()).into(),
