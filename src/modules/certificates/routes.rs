@@ -394,7 +394,7 @@ pub async fn revocation_list(
 /// Check a printed certificate by its code (any case, dashes optional). Public.
 #[utoipa::path(
     tag = "certificates",
-    params(("code" = String, Path, description = "The code printed on the certificate", example = "AZ7K-Q2MD-X9TP")),
+    params(("code" = String, Path, max_length = 24, description = "The code printed on the certificate", example = "AZ7K-Q2MD-X9TP")),
     responses(
         (status = 200, body = CodeVerificationResponse),
     )
