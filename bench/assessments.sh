@@ -15,6 +15,8 @@
 # Needs Postgres at 127.0.0.1:5432 (user postgres, trust) and curl.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=bench/lib.sh
+source bench/lib.sh
 
 LEARNERS=${1:-200}
 ROUNDS=${2:-3}
@@ -22,33 +24,11 @@ PORT=${BENCH_PORT:-18082}
 DB=azora_bench_quiz
 PGURL="postgres://postgres@127.0.0.1:5432/$DB"
 BASE="http://127.0.0.1:$PORT"
-PSQL=(env PGOPTIONS="-c client_min_messages=warning" psql -h 127.0.0.1 -U postgres -v ON_ERROR_STOP=1 -qAtX)
 
-for tool in psql curl; do
-    command -v "$tool" >/dev/null || { echo "$tool is required" >&2; exit 2; }
-done
+require_tools psql curl
 
-LOG=$(mktemp -t azora-quiz-bench.XXXXXX.log)
-SERVER=""
-stop_server() {
-    if [[ -n "$SERVER" ]]; then
-        kill -TERM "$SERVER" 2>/dev/null || true
-        wait "$SERVER" 2>/dev/null || true
-        SERVER=""
-    fi
-}
-cleanup() {
-    local rc=$?
-    stop_server
-    if [[ "${BENCH_KEEP:-0}" == 1 || $rc != 0 ]]; then
-        echo "server log: $LOG" >&2
-    else
-        rm -f "$LOG"
-    fi
-    exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+bench_init quiz
+LOG=$WORK/server.log
 
 echo "building (release)"
 cargo build --release --quiet --bin azora --example bench_quiz
@@ -60,28 +40,8 @@ export AZORA__DATABASE__MAX_CONNECTIONS=${BENCH_POOL:-32}
 export AZORA__SECURITY__IP_REQUESTS_PER_MINUTE=100000000 AZORA__SECURITY__IP_FAILURE_LIMIT=100000000
 
 echo "preparing $DB"
-"${PSQL[@]}" -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)" postgres
-"$BIN" migrate up >/dev/null
-"$BIN" seed >/dev/null
-"${PSQL[@]}" -c "VACUUM ANALYZE" "$DB"
-
-"$BIN" serve >>"$LOG" 2>&1 &
-SERVER=$!
-tries=0
-until curl -fsS -o /dev/null "$BASE/health/ready" 2>/dev/null; do
-    if ! kill -0 "$SERVER" 2>/dev/null; then
-        echo "the server exited during start-up:" >&2
-        tail -n 20 "$LOG" >&2
-        SERVER=""
-        exit 1
-    fi
-    tries=$((tries + 1))
-    if (( tries > 3000 )); then
-        echo "the server is not ready after 30 s" >&2
-        exit 1
-    fi
-    sleep 0.01
-done
+seeded_database "$DB"
+start_server
 
 printf 'server: release build, pool %s, %s cores, Postgres %s\n' "$AZORA__DATABASE__MAX_CONNECTIONS" "$(nproc)" \
     "$("${PSQL[@]}" -c 'SHOW server_version' postgres)"
@@ -90,6 +50,6 @@ target/release/examples/bench_quiz "$BASE" "$PGURL" "$LEARNERS" "$ROUNDS" || sta
 stop_server
 if [[ -s "$LOG" ]] && grep -qiE 'error|panic' "$LOG"; then
     echo "server log (errors):"
-    grep -iE 'error|panic' "$LOG" | head -n 20
+    grep -m 20 -iE 'error|panic' "$LOG"
 fi
 exit "$status"

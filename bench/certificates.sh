@@ -25,6 +25,8 @@
 # Debian if absent.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=bench/lib.sh
+source bench/lib.sh
 
 CLIENTS=${1:-32}
 SECONDS_PER_RUN=${2:-10}
@@ -33,38 +35,12 @@ PORT=${BENCH_PORT:-18083}
 DB=azora_bench_certs
 PGURL="postgres://postgres@127.0.0.1:5432/$DB"
 BASE="http://127.0.0.1:$PORT"
-PSQL=(env PGOPTIONS="-c client_min_messages=warning" psql -h 127.0.0.1 -U postgres -v ON_ERROR_STOP=1 -qAtX)
 VERIFY_TARGET_PCT=30
 
-for tool in psql curl python3; do
-    command -v "$tool" >/dev/null || { echo "$tool is required" >&2; exit 2; }
-done
-if ! command -v wrk >/dev/null; then
-    echo "installing wrk"
-    (apt-get update -qq && apt-get install -y -qq wrk) >/dev/null
-fi
+require_tools psql curl python3
+ensure_wrk
 
-WORK=$(mktemp -d -t azora-certs-bench.XXXXXX)
-SERVER=""
-stop_server() {
-    if [[ -n "$SERVER" ]]; then
-        kill -TERM "$SERVER" 2>/dev/null || true
-        wait "$SERVER" 2>/dev/null || true
-        SERVER=""
-    fi
-}
-cleanup() {
-    local rc=$?
-    stop_server
-    if [[ "${BENCH_KEEP:-0}" == 1 || $rc != 0 ]]; then
-        echo "work files (server log, wrk output) kept in $WORK" >&2
-    else
-        rm -rf "$WORK"
-    fi
-    exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+bench_init certs
 
 echo "building (release)"
 cargo build --release --quiet --bin azora --example ed25519_rate --example bench_issue
@@ -82,28 +58,8 @@ export AZORA__DATABASE__MAX_CONNECTIONS=${BENCH_POOL:-32}
 export AZORA__SECURITY__IP_REQUESTS_PER_MINUTE=100000000 AZORA__SECURITY__IP_FAILURE_LIMIT=100000000
 
 echo "preparing $DB"
-"${PSQL[@]}" -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)" postgres
-"$BIN" migrate up >/dev/null
-"$BIN" seed >/dev/null
-"${PSQL[@]}" -c "VACUUM ANALYZE" "$DB"
-
-"$BIN" serve >>"$WORK/server.log" 2>&1 &
-SERVER=$!
-tries=0
-until curl -fsS -o /dev/null "$BASE/health/ready" 2>/dev/null; do
-    if ! kill -0 "$SERVER" 2>/dev/null; then
-        echo "the server exited during start-up:" >&2
-        tail -n 20 "$WORK/server.log" >&2
-        SERVER=""
-        exit 1
-    fi
-    tries=$((tries + 1))
-    if (( tries > 3000 )); then
-        echo "the server is not ready after 30 s" >&2
-        exit 1
-    fi
-    sleep 0.01
-done
+seeded_database "$DB"
+start_server
 printf 'server: release build, pool %s, %s cores, Postgres %s\n' "$AZORA__DATABASE__MAX_CONNECTIONS" "$(nproc)" \
     "$("${PSQL[@]}" -c 'SHOW server_version' postgres)"
 

@@ -26,6 +26,8 @@
 # database azora_bench_lms.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=bench/lib.sh
+source bench/lib.sh
 
 CLIENTS=${1:-32}
 SECONDS_PER_RUN=${2:-12}
@@ -33,48 +35,23 @@ COURSES=${BENCH_COURSES:-10000}
 PORT=${BENCH_PORT:-18082}
 DB=azora_bench_lms
 PGURL="postgres://postgres@127.0.0.1:5432/$DB"
-PSQL=(env PGOPTIONS="-c client_min_messages=warning" psql -h 127.0.0.1 -U postgres -v ON_ERROR_STOP=1 -qAtX)
 PG_LOG=${BENCH_PG_LOG:-/var/log/postgresql/postgresql-15-main.log}
 BASE="http://127.0.0.1:$PORT"
 SEARCH_P99_TARGET_MS=50
 SEARCH_RATIO_TARGET=40
 DETAIL_RATIO_TARGET=50
 
-for tool in psql pgbench python3 curl; do
-    command -v "$tool" >/dev/null || { echo "$tool is required" >&2; exit 2; }
-done
+require_tools psql pgbench python3 curl
 if [[ ! -r "$PG_LOG" ]]; then
     echo "the Postgres log $PG_LOG is not readable (set BENCH_PG_LOG)" >&2
     exit 2
 fi
-if ! command -v wrk >/dev/null; then
-    echo "installing wrk"
-    (apt-get update -qq && apt-get install -y -qq wrk) >/dev/null
-fi
+ensure_wrk
 
-WORK=$(mktemp -d -t azora-lms-bench.XXXXXX)
-SERVER=""
-stop_server() {
-    if [[ -n "$SERVER" ]]; then
-        kill -TERM "$SERVER" 2>/dev/null || true
-        wait "$SERVER" 2>/dev/null || true
-        SERVER=""
-    fi
+bench_on_exit() { # never leave statement logging on
+    "${PSQL[@]}" -c "ALTER DATABASE $DB RESET log_statement" postgres >/dev/null 2>&1
 }
-cleanup() {
-    local rc=$?
-    stop_server
-    # Never leave statement logging on.
-    "${PSQL[@]}" -c "ALTER DATABASE $DB RESET log_statement" postgres >/dev/null 2>&1 || true
-    if [[ "${BENCH_KEEP:-0}" == 1 ]]; then
-        echo "work files kept in $WORK" >&2
-    else
-        rm -rf "$WORK"
-    fi
-    exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+bench_init lms
 
 echo "building (release)"
 cargo build --release --quiet --bin azora --example bench_catalog
@@ -83,27 +60,6 @@ GEN=target/release/examples/bench_catalog
 
 export DATABASE_URL="$PGURL" AZORA__LOG__LEVEL=warn PORT AZORA__SERVER__HOST=127.0.0.1
 export AZORA__DATABASE__MAX_CONNECTIONS=${BENCH_POOL:-$CLIENTS}
-
-start_server() {
-    # Its log (level warn) goes to the work directory; shown when something fails.
-    "$BIN" serve >>"$WORK/server.log" 2>&1 &
-    SERVER=$!
-    local tries=0
-    until curl -fsS -o /dev/null "$BASE/health/ready" 2>/dev/null; do
-        if ! kill -0 "$SERVER" 2>/dev/null; then
-            echo "the server exited during start-up:" >&2
-            tail -n 20 "$WORK/server.log" >&2
-            SERVER=""
-            exit 1
-        fi
-        tries=$((tries + 1))
-        if (( tries > 3000 )); then
-            echo "the server is not ready after 30 s" >&2
-            exit 1
-        fi
-        sleep 0.01
-    done
-}
 
 # --- A fresh database with the catalog ---------------------------------------------------
 echo "preparing $DB with $COURSES published courses"
@@ -147,8 +103,10 @@ capture() {   # $1 path, $2 output file: the statements of one request, one per 
 FIRST_ID=$(head -n 1 "$WORK/ids.txt")
 FIRST_WORD=$(head -n 1 "$WORK/words.txt")
 "${PSQL[@]}" -c "ALTER DATABASE $DB SET log_statement = 'all'" postgres
-# Background workers stay quiet after their first round, so only the requests are logged.
-AZORA__MAIL__POLL_INTERVAL_MS=3600000 start_server
+# Background workers (mail, the audit sealer) stay quiet after their first round, so only the
+# requests are logged.
+AZORA__MAIL__POLL_INTERVAL_MS=3600000 AZORA__AUDIT__SEAL_INTERVAL_MS=3600000 \
+    AZORA__AUDIT__FAILOVER_POLL_MS=3600000 start_server
 for _ in 1 2 3 4 5 6 7 8; do   # warms every worker's pool and statement cache
     get_status "/api/v1/courses/$FIRST_ID" >/dev/null
     get_status "/api/v1/courses?q=$FIRST_WORD&per_page=20" >/dev/null

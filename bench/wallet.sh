@@ -19,6 +19,8 @@
 # azora_bench_tpcb.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=bench/lib.sh
+source bench/lib.sh
 
 CLIENTS=${1:-32}
 SECONDS_PER_RUN=${2:-12}
@@ -27,7 +29,6 @@ PORT=${BENCH_PORT:-18081}
 DB=azora_bench_wallet
 TPCB_DB=azora_bench_tpcb
 PGURL="postgres://postgres@127.0.0.1:5432/$DB"
-PSQL=(env PGOPTIONS="-c client_min_messages=warning" psql -h 127.0.0.1 -U postgres -v ON_ERROR_STOP=1 -qAtX)
 PG_LOG=${BENCH_PG_LOG:-/var/log/postgresql/postgresql-15-main.log}
 # Access tokens are signed here with the server's secret, so it must be a known value.
 JWT_SECRET="azora-wallet-benchmark-secret-0123456789abcdef"
@@ -37,37 +38,13 @@ if (( USERS < 2 )); then
     echo "BENCH_USERS must be at least 2" >&2
     exit 2
 fi
-for tool in psql pgbench python3 curl; do
-    command -v "$tool" >/dev/null || { echo "$tool is required" >&2; exit 2; }
-done
-if ! command -v wrk >/dev/null; then
-    echo "installing wrk"
-    (apt-get update -qq && apt-get install -y -qq wrk) >/dev/null
-fi
+require_tools psql pgbench python3 curl
+ensure_wrk
 
-WORK=$(mktemp -d -t azora-wallet-bench.XXXXXX)
-SERVER=""
-stop_server() {
-    if [[ -n "$SERVER" ]]; then
-        kill -TERM "$SERVER" 2>/dev/null || true
-        wait "$SERVER" 2>/dev/null || true
-        SERVER=""
-    fi
+bench_on_exit() { # never leave statement logging on
+    "${PSQL[@]}" -c "ALTER DATABASE $DB RESET log_statement" postgres >/dev/null 2>&1
 }
-cleanup() {
-    local rc=$?
-    stop_server
-    # Never leave statement logging on.
-    "${PSQL[@]}" -c "ALTER DATABASE $DB RESET log_statement" postgres >/dev/null 2>&1 || true
-    if [[ "${BENCH_KEEP:-0}" == 1 ]]; then
-        echo "work files kept in $WORK" >&2
-    else
-        rm -rf "$WORK"
-    fi
-    exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+bench_init wallet
 
 echo "building (release)"
 cargo build --release --quiet --bin azora
@@ -78,27 +55,6 @@ export AZORA__DATABASE__MAX_CONNECTIONS=${BENCH_POOL:-$CLIENTS}
 export AZORA__SECURITY__JWT_SECRET="$JWT_SECRET"
 # The benchmark is one client address: lift the per-IP budget of /auth.
 export AZORA__SECURITY__IP_REQUESTS_PER_MINUTE=100000000 AZORA__SECURITY__IP_FAILURE_LIMIT=100000000
-
-start_server() {
-    # Its log (level warn) goes to the work directory; shown when something fails.
-    "$BIN" serve >>"$WORK/server.log" 2>&1 &
-    SERVER=$!
-    local tries=0
-    until curl -fsS -o /dev/null "$BASE/health/ready" 2>/dev/null; do
-        if ! kill -0 "$SERVER" 2>/dev/null; then
-            echo "the server exited during start-up:" >&2
-            tail -n 20 "$WORK/server.log" >&2
-            SERVER=""
-            exit 1
-        fi
-        tries=$((tries + 1))
-        if (( tries > 3000 )); then
-            echo "the server is not ready after 30 s" >&2
-            exit 1
-        fi
-        sleep 0.01
-    done
-}
 
 # --- A fresh database with USERS verified students, each with a session and 1,000.00 ZAR ---
 echo "preparing $DB with $USERS users"

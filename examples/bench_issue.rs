@@ -23,9 +23,8 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, bail};
+use anyhow::bail;
 use reqwest::Method;
-use sea_orm::Database;
 use serde_json::{Value, json};
 use tokio::sync::Barrier;
 
@@ -56,24 +55,12 @@ async fn main() -> anyhow::Result<()> {
              (bench/certificates.sh starts a server and runs this)"
         );
     }
-    let base = args[1].trim_end_matches('/').to_owned();
     let learners: usize = args.get(3).and_then(|s| s.parse().ok()).unwrap_or(1000);
     if learners == 0 {
         bail!("learners must be at least 1");
     }
-    let db = Database::connect(args[2].as_str())
-        .await
-        .context("connecting to the database")?;
-    let api = Api {
-        client: reqwest::Client::builder()
-            .pool_max_idle_per_host(learners + 16)
-            .timeout(Duration::from_secs(120))
-            .build()?,
-        base,
-    };
-    let tag = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)?
-        .as_millis();
+    let (api, db, run_tag) = connect(&args[1], &args[2], learners).await?;
+    let tag = run_tag.as_str();
     let started = Instant::now();
 
     // --- A free course with one lesson, through the API ---
@@ -143,8 +130,7 @@ async fn main() -> anyhow::Result<()> {
     .await?;
 
     // --- Learners: inserted with SQL, signed in and enrolled through the API ---
-    let (tokens, login_time) =
-        sign_up_learners(&api, &db, "cert", &tag.to_string(), learners).await?;
+    let (tokens, login_time) = sign_up_learners(&api, &db, "cert", tag, learners).await?;
     let tokens = Arc::new(tokens);
     each(learners, 32, |i| {
         let (api, tokens, course_id) = (api.clone(), tokens.clone(), course_id.clone());

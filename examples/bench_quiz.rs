@@ -20,9 +20,8 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, anyhow, bail};
+use anyhow::{anyhow, bail};
 use reqwest::Method;
-use sea_orm::Database;
 use serde_json::{Value, json};
 use tokio::sync::Barrier;
 
@@ -138,22 +137,10 @@ async fn main() -> anyhow::Result<()> {
              (bench/assessments.sh starts a server and runs this)"
         );
     }
-    let base = args[1].trim_end_matches('/').to_owned();
     let learners: usize = args.get(3).and_then(|s| s.parse().ok()).unwrap_or(200);
     let rounds: usize = args.get(4).and_then(|s| s.parse().ok()).unwrap_or(3);
-    let db = Database::connect(args[2].as_str())
-        .await
-        .context("connecting to the database")?;
-    let api = Api {
-        client: reqwest::Client::builder()
-            .pool_max_idle_per_host(learners + 16)
-            .timeout(Duration::from_secs(120))
-            .build()?,
-        base,
-    };
-    let tag = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)?
-        .as_millis();
+    let (api, db, run_tag) = connect(&args[1], &args[2], learners).await?;
+    let tag = run_tag.as_str();
     let started = Instant::now();
 
     // --- Course, lesson and quiz, through the API ---
@@ -243,8 +230,7 @@ async fn main() -> anyhow::Result<()> {
     }
 
     // --- Learners: inserted with SQL, signed in and enrolled through the API ---
-    let (tokens, login_time) =
-        sign_up_learners(&api, &db, "quiz", &tag.to_string(), learners).await?;
+    let (tokens, login_time) = sign_up_learners(&api, &db, "quiz", tag, learners).await?;
     let tokens = Arc::new(tokens);
     each(learners, 32, |i| {
         let (api, tokens, course_id) = (api.clone(), tokens.clone(), course_id.clone());

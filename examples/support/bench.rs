@@ -166,3 +166,27 @@ pub async fn sign_up_learners(
     .await?;
     Ok((tokens, t.elapsed()))
 }
+
+/// The API at `base` and the database at `database_url`, a client keeping a connection per
+/// learner, and a tag that makes this run's names unique.
+pub async fn connect(
+    base: &str,
+    database_url: &str,
+    learners: usize,
+) -> anyhow::Result<(Api, DatabaseConnection, String)> {
+    let db = sea_orm::Database::connect(database_url)
+        .await
+        .context("connecting to the database")?;
+    let api = Api {
+        client: reqwest::Client::builder()
+            .pool_max_idle_per_host(learners + 16)
+            .timeout(Duration::from_secs(120))
+            .build()?,
+        base: base.trim_end_matches('/').to_owned(),
+    };
+    let tag = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)?
+        .as_millis()
+        .to_string();
+    Ok((api, db, tag))
+}
