@@ -10,6 +10,7 @@ use kernel::enums::{AchievementKind, BadgeRuleKind};
 use kernel::event::DomainEvent;
 use kernel::{AppResult, RequestMeta};
 use sea_orm::{ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder};
+use uuid::Uuid;
 
 use super::badges::award_by_rules;
 use super::issue::{Achievement, Evidence, api_base, issue_in};
@@ -72,25 +73,36 @@ pub fn on_course_completed<'a>(
             evidence,
             valid_days: None,
         };
-        issue_in(
+        completed(
             state,
             txn,
             *user_id,
             &achievement,
-            None,
-            &RequestMeta::system(),
-        )
-        .await?;
-        award_by_rules(
-            state,
-            txn,
-            *user_id,
             BadgeRuleKind::CourseCompleted,
-            *course_id,
-            None,
         )
         .await
     })
+}
+
+/// A completion's credential, then the badges whose rules it satisfies (`achievement.id` is the
+/// rule's target).
+async fn completed(
+    state: &AppState,
+    txn: &DatabaseTransaction,
+    user_id: Uuid,
+    achievement: &Achievement,
+    rule: BadgeRuleKind,
+) -> AppResult<()> {
+    issue_in(
+        state,
+        txn,
+        user_id,
+        achievement,
+        None,
+        &RequestMeta::system(),
+    )
+    .await?;
+    award_by_rules(state, txn, user_id, rule, achievement.id, None).await
 }
 
 pub fn on_path_completed<'a>(
@@ -140,22 +152,12 @@ pub fn on_path_completed<'a>(
             evidence: Vec::new(),
             valid_days: None,
         };
-        issue_in(
+        completed(
             state,
             txn,
             *user_id,
             &achievement,
-            None,
-            &RequestMeta::system(),
-        )
-        .await?;
-        award_by_rules(
-            state,
-            txn,
-            *user_id,
             BadgeRuleKind::PathCompleted,
-            *path_id,
-            None,
         )
         .await
     })
