@@ -397,11 +397,13 @@ pub async fn update_settings(
     meta: &RequestMeta,
     public_badges: bool,
 ) -> AppResult<CredentialSettingsResponse> {
+    // Microseconds, as Postgres stores it, so a later read answers the same time.
+    let now = chrono::SubsecRound::trunc_subsecs(Utc::now(), 6);
     let txn = state.db.begin().await?;
     credential_settings::Entity::insert(credential_settings::ActiveModel {
         user_id: Set(actor.id),
         public_badges: Set(public_badges),
-        updated_at: Set(Utc::now()),
+        updated_at: Set(now),
     })
     .on_conflict(
         OnConflict::column(credential_settings::Column::UserId)
@@ -426,7 +428,10 @@ pub async fn update_settings(
     )
     .await?;
     txn.commit().await?;
-    settings(state, actor).await
+    Ok(CredentialSettingsResponse {
+        public_badges,
+        updated_at: Some(now),
+    })
 }
 
 /// The display name of a live user.
