@@ -33,6 +33,8 @@ pub struct Settings {
     pub lms: LmsSettings,
     pub assessments: AssessmentSettings,
     pub audit: AuditSettings,
+    pub realtime: RealtimeSettings,
+    pub chat: ChatSettings,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -131,6 +133,39 @@ pub struct AuditSettings {
     pub checkpoint_interval_secs: u64,
     /// How often an instance that is not the sealer checks whether it should take over.
     pub failover_poll_ms: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RealtimeSettings {
+    /// Stream events older than this are pruned; a client further behind must resync.
+    pub retention_days: u32,
+    /// Seconds between pruning passes.
+    pub prune_interval_secs: u64,
+    /// The server pings every socket this often.
+    pub ping_interval_secs: u64,
+    /// A socket that sent nothing (not even a pong) for this long is closed.
+    pub idle_timeout_secs: u64,
+    /// Messages queued for one socket; a client that lets it fill is disconnected.
+    pub send_buffer: usize,
+    /// The connection that LISTENs for other nodes' wake-ups; the database URL when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub listen_url: Option<String>,
+    /// Seconds between checks of the LISTEN connection and catch-up sweeps.
+    pub sweep_interval_secs: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChatSettings {
+    /// Seconds after sending in which the author may edit a message.
+    pub edit_window_secs: i64,
+    /// Typing indicators go only to rooms of at most this many members.
+    pub typing_max_members: i32,
+    /// Rooms up to this size show who read up to where; bigger ones only how many read.
+    pub receipt_detail_max_members: i32,
+    /// Messages one user may send per minute, over all rooms.
+    pub messages_per_minute: u32,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -263,6 +298,20 @@ impl Settings {
 
     /// Checks the rules no type can express.
     fn validate(&self) -> Result<(), ConfigError> {
+        if self.realtime.send_buffer == 0 {
+            return Err(err("realtime.send_buffer", "must be greater than 0"));
+        }
+        if self.realtime.ping_interval_secs == 0
+            || self.realtime.idle_timeout_secs <= self.realtime.ping_interval_secs
+        {
+            return Err(err(
+                "realtime.idle_timeout_secs",
+                "must be greater than realtime.ping_interval_secs (> 0)",
+            ));
+        }
+        if self.chat.messages_per_minute == 0 {
+            return Err(err("chat.messages_per_minute", "must be greater than 0"));
+        }
         if self.server.payload_limit_bytes == 0 {
             return Err(err("server.payload_limit_bytes", "must be greater than 0"));
         }

@@ -13,6 +13,7 @@ pub mod positions;
 pub mod seed;
 pub mod startup;
 pub mod state;
+pub mod stream;
 pub mod telemetry;
 
 use std::sync::Arc;

@@ -19,7 +19,12 @@ pub use crate::http::{API_KEY, BEARER};
             Errors are RFC 9457 problem+json with a stable `code`.",
         license(name = "MIT"),
     ),
-    components(schemas(Problem, FieldError)),
+    components(schemas(
+        Problem,
+        FieldError,
+        crate::modules::realtime::ClientMessage,
+        crate::modules::realtime::ServerMessage,
+    )),
     modifiers(&SecuritySchemes),
     tags(
         (name = "system", description = "Health, metrics and platform information"),
@@ -32,6 +37,9 @@ pub use crate::http::{API_KEY, BEARER};
         (name = "lms", description = "Catalog, course structure, enrollments, progress, reviews, analytics and learning paths"),
         (name = "assessments", description = "Quizzes, questions, attempts, grading and the gradebook"),
         (name = "certificates", description = "Verifiable credentials (Open Badges 3.0): certificates, badges, status lists, DID documents and verification"),
+        (name = "realtime", description = "The per-user event stream: WebSocket, long polling and the snapshot to resync from"),
+        (name = "chat", description = "Rooms (direct, group, course and organization channels), messages, reactions, read positions and receipts"),
+        (name = "moderation", description = "One queue of flags for chat messages and forum posts"),
     )
 )]
 pub struct ApiDoc;

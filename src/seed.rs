@@ -46,6 +46,10 @@ pub async fn run_all(state: &AppState) -> anyhow::Result<SeedReport> {
         "certificates",
         crate::modules::certificates::seed_demo(state).await?,
     ));
+    report.push((
+        "chat_messages",
+        crate::modules::chat::seed_demo(state).await?,
+    ));
     Ok(report)
 }
 

@@ -32,6 +32,7 @@ pub struct Application {
     mail: MailWorker,
     wallet_job: WalletJob,
     sealer: Sealer,
+    hub: Arc<crate::stream::Hub>,
 }
 
 impl Application {
@@ -89,6 +90,12 @@ impl Application {
             tracing::info!("empty development database: seeding demo data");
             crate::seed::run_all(&state).await?;
         }
+        let hub = crate::stream::Hub::spawn(
+            db.clone(),
+            settings.database.url.clone(),
+            settings.realtime.clone(),
+        );
+        state.hub = Some(hub.clone());
         let sealer = Sealer::spawn(state.clone());
         let parts = AppParts {
             state: Arc::new(state),
@@ -117,6 +124,7 @@ impl Application {
             mail,
             wallet_job,
             sealer,
+            hub,
         })
     }
 
@@ -136,6 +144,7 @@ impl Application {
         self.mail.stop().await;
         self.wallet_job.stop().await;
         self.sealer.stop().await;
+        self.hub.stop().await;
         self.db.close().await.context("closing the pool")?;
         tracing::info!("shutdown complete");
         Ok(())

@@ -55,6 +55,13 @@ pub type Subscriber = for<'a> fn(
     &'a DomainEvent,
 ) -> BoxFuture<'a, AppResult<()>>;
 
+/// Applies a moderator's decision to flagged content of one kind (its module).
+pub type Moderate = for<'a> fn(
+    &'a DatabaseTransaction,
+    Uuid,
+    kernel::enums::FlagAction,
+) -> BoxFuture<'a, AppResult<()>>;
+
 /// How the modules plug into the platform.
 #[derive(Clone)]
 pub struct Hooks {
@@ -65,6 +72,8 @@ pub struct Hooks {
     pub completion_blocked: CompletionBlocked,
     /// Who reacts to what, in order.
     pub subscribers: Vec<(EventKind, Subscriber)>,
+    /// Who applies moderation decisions to which kind of flagged content.
+    pub moderate: Vec<(kernel::enums::FlagTarget, Moderate)>,
 }
 
 /// Cloned into each HTTP worker with a pool of its own (see `db::worker_pool`).
@@ -83,6 +92,8 @@ pub struct AppState {
     /// Per-IP budget of the `/auth` routes.
     pub auth_limiter: Arc<KeyedLimiter>,
     pub hooks: Arc<Hooks>,
+    /// This node's stream hub (absent in one-off commands: events are still appended).
+    pub hub: Option<Arc<crate::stream::Hub>>,
 }
 
 impl AppState {
@@ -117,6 +128,7 @@ impl AppState {
             started_at: Instant::now(),
             hasher,
             hooks: Arc::new(hooks),
+            hub: None,
         })
     }
 }

@@ -190,3 +190,17 @@ pub async fn connect(
         .to_string();
     Ok((api, db, tag))
 }
+
+/// A process's resident memory from /proc/<pid>/status, in KiB: (VmRSS, RssAnon).
+pub fn rss_kib(pid: u32) -> anyhow::Result<(u64, u64)> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .with_context(|| format!("reading /proc/{pid}/status (is the server running?)"))?;
+    let field = |name: &str| -> anyhow::Result<u64> {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .ok_or_else(|| anyhow!("no {name} in /proc/{pid}/status"))
+    };
+    Ok((field("VmRSS:")?, field("RssAnon:")?))
+}

@@ -52,6 +52,7 @@ error_codes! {
     InvalidPathParameter = ("invalid_path_parameter", 400, "A path parameter is malformed (e.g. not a UUID).");
     InvalidQuery = ("invalid_query", 400, "The query string is invalid.");
     IdempotencyKeyRequired = ("idempotency_key_required", 400, "This write needs an `Idempotency-Key` header.");
+    WebsocketRequired = ("websocket_required", 400, "This route speaks WebSocket only: send an upgrade request.");
     InvalidIdempotencyKey = ("invalid_idempotency_key", 400, "The `Idempotency-Key` header is not 1 to 200 printable ASCII characters.");
     // Authentication (401).
     Unauthenticated = ("unauthenticated", 401, "The route needs a bearer token or an `X-Api-Key`.");
@@ -73,6 +74,7 @@ error_codes! {
     NotAMember = ("not_a_member", 403, "Only members of the organization may do this in its name.");
     NotEnrolled = ("not_enrolled", 403, "The caller is not enrolled in the course (404 where the enrollment itself is the resource).");
     EnrollmentRequired = ("enrollment_required", 403, "Enrol in the course first.");
+    OriginNotAllowed = ("origin_not_allowed", 403, "The `Origin` of this WebSocket is not in the allowed origins.");
     // Not found (404, 405).
     NotFound = ("not_found", 404, "The resource does not exist, or the caller may not know it does.");
     RouteNotFound = ("route_not_found", 404, "No route has this path.");
@@ -109,6 +111,12 @@ error_codes! {
     AlreadySuspended = ("already_suspended", 409, "The credential is suspended already.");
     NotSuspended = ("not_suspended", 409, "The credential is not suspended.");
     AlreadyAwarded = ("already_awarded", 409, "The learner holds this achievement already.");
+    RoomArchived = ("room_archived", 409, "The room is archived: read-only until unarchived.");
+    EditWindowPassed = ("edit_window_passed", 409, "The message is older than the edit window.");
+    MessageDeleted = ("message_deleted", 409, "The message was deleted.");
+    AlreadyFlagged = ("already_flagged", 409, "You flagged this already.");
+    FlagResolved = ("flag_resolved", 409, "The flag was resolved already.");
+    RoomMembershipManaged = ("room_membership_managed", 409, "This room's members follow enrollments, organization membership or the pair it joins; they cannot be changed by hand.");
     // Validation and business rules (413, 415, 422).
     PayloadTooLarge = ("payload_too_large", 413, "The body exceeds the size limit.");
     UriTooLong = ("uri_too_long", 414, "The request line is too long.");

@@ -34,6 +34,20 @@ pub enum DomainEvent {
         course_id: Uuid,
         lesson_id: Option<Uuid>,
     },
+    /// A learner enrolled in a course (the course's chat channel takes them in).
+    Enrolled { user_id: Uuid, course_id: Uuid },
+    /// A learner dropped a course.
+    EnrollmentDropped { user_id: Uuid, course_id: Uuid },
+    /// Someone became a member of an organization.
+    OrganizationJoined {
+        user_id: Uuid,
+        organization_id: Uuid,
+    },
+    /// Someone stopped being a member of an organization.
+    OrganizationLeft {
+        user_id: Uuid,
+        organization_id: Uuid,
+    },
 }
 
 /// The kind of an event, as journaled and as subscribers name it.
@@ -43,6 +57,10 @@ pub enum EventKind {
     CourseCompleted,
     PathCompleted,
     AssessmentPassed,
+    Enrolled,
+    EnrollmentDropped,
+    OrganizationJoined,
+    OrganizationLeft,
 }
 
 impl EventKind {
@@ -52,6 +70,10 @@ impl EventKind {
             EventKind::CourseCompleted => "course_completed",
             EventKind::PathCompleted => "path_completed",
             EventKind::AssessmentPassed => "assessment_passed",
+            EventKind::Enrolled => "enrolled",
+            EventKind::EnrollmentDropped => "enrollment_dropped",
+            EventKind::OrganizationJoined => "organization_joined",
+            EventKind::OrganizationLeft => "organization_left",
         }
     }
 }
@@ -63,6 +85,10 @@ impl DomainEvent {
             DomainEvent::CourseCompleted { .. } => EventKind::CourseCompleted,
             DomainEvent::PathCompleted { .. } => EventKind::PathCompleted,
             DomainEvent::AssessmentPassed { .. } => EventKind::AssessmentPassed,
+            DomainEvent::Enrolled { .. } => EventKind::Enrolled,
+            DomainEvent::EnrollmentDropped { .. } => EventKind::EnrollmentDropped,
+            DomainEvent::OrganizationJoined { .. } => EventKind::OrganizationJoined,
+            DomainEvent::OrganizationLeft { .. } => EventKind::OrganizationLeft,
         }
     }
 
@@ -72,7 +98,11 @@ impl DomainEvent {
             DomainEvent::UserRegistered { user_id }
             | DomainEvent::CourseCompleted { user_id, .. }
             | DomainEvent::PathCompleted { user_id, .. }
-            | DomainEvent::AssessmentPassed { user_id, .. } => *user_id,
+            | DomainEvent::AssessmentPassed { user_id, .. }
+            | DomainEvent::Enrolled { user_id, .. }
+            | DomainEvent::EnrollmentDropped { user_id, .. }
+            | DomainEvent::OrganizationJoined { user_id, .. }
+            | DomainEvent::OrganizationLeft { user_id, .. } => *user_id,
         }
     }
 }

@@ -15,6 +15,7 @@ mod m20261122_000006_assessments;
 mod m20261130_000007_self_service_permissions;
 mod m20261130_000008_audit_sealer_and_keys;
 mod m20261130_000009_certificates;
+mod m20261130_000010_realtime_chat;
 
 /// Every migration, in the order it applies.
 pub struct Migrator;
@@ -32,6 +33,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000007_self_service_permissions::Migration),
             Box::new(m20261130_000008_audit_sealer_and_keys::Migration),
             Box::new(m20261130_000009_certificates::Migration),
+            Box::new(m20261130_000010_realtime_chat::Migration),
         ]
     }
 }

@@ -7,12 +7,15 @@
 pub mod assessments;
 pub mod audit;
 pub mod certificates;
+pub mod chat;
 pub mod identity;
 pub mod keys;
 pub mod lms;
+pub mod moderation;
 pub mod notifications;
 pub mod orgs;
 pub mod rbac;
+pub mod realtime;
 pub mod system;
 pub mod wallet;
 
@@ -46,7 +49,12 @@ pub fn hooks() -> Hooks {
                 EventKind::AssessmentPassed,
                 certificates::on_assessment_passed,
             ),
+            (EventKind::Enrolled, chat::on_membership_change),
+            (EventKind::EnrollmentDropped, chat::on_membership_change),
+            (EventKind::OrganizationJoined, chat::on_membership_change),
+            (EventKind::OrganizationLeft, chat::on_membership_change),
         ],
+        moderate: vec![(kernel::enums::FlagTarget::ChatMessage, chat::moderate)],
     }
 }
 
@@ -66,6 +74,9 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .configure(wallet::routes)
             .configure(lms::routes)
             .configure(assessments::routes)
-            .configure(certificates::routes),
+            .configure(certificates::routes)
+            .configure(realtime::routes)
+            .configure(chat::routes)
+            .configure(moderation::routes),
     );
 }

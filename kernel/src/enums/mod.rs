@@ -184,6 +184,7 @@ where
 
 mod assessments;
 mod certificates;
+mod chat;
 mod identity;
 mod keys;
 mod lms;
@@ -195,6 +196,9 @@ pub use assessments::{
     AssessmentKind, AttemptStatus, GradebookFormat, GradingPolicy, QuestionKind, SubmissionFilter,
 };
 pub use certificates::{AchievementKind, BadgeRuleKind, CredentialStatus, StatusPurpose};
+pub use chat::{
+    FlagAction, FlagReason, FlagState, FlagTarget, PresenceStatus, ReactionKind, RoomKind, RoomRole,
+};
 pub use identity::{AccountStatus, EmailTokenPurpose, LoginOutcome, RevokeReason};
 pub use keys::KeyPurpose;
 pub use lms::{

@@ -249,6 +249,15 @@ pub async fn enroll(
         }
     }
     let enrolled = enroll_in(&txn, actor.id, &course, None).await?;
+    crate::events::publish(
+        state,
+        &txn,
+        kernel::event::DomainEvent::Enrolled {
+            user_id: actor.id,
+            course_id,
+        },
+    )
+    .await?;
     if let Some(key) = &key {
         idempotency::store(&txn, actor.id, "enroll", key, &hash, 201, &enrolled).await?;
     }
@@ -334,6 +343,15 @@ pub async fn drop_enrollment(
         ..Default::default()
     }
     .update(&txn)
+    .await?;
+    crate::events::publish(
+        state,
+        &txn,
+        kernel::event::DomainEvent::EnrollmentDropped {
+            user_id: actor.id,
+            course_id: row.course_id,
+        },
+    )
     .await?;
     let out = enrollment(&txn, id).await?;
     audit::record(

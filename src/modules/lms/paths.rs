@@ -273,6 +273,17 @@ pub async fn enroll_path(
     crate::authz::require(state, actor, "course:enroll", Scope::Global).await?;
     let txn = state.db.begin().await?;
     let out = enroll_path_in(&txn, actor, meta, id).await?;
+    for e in &out.enrollments {
+        crate::events::publish(
+            state,
+            &txn,
+            kernel::event::DomainEvent::Enrolled {
+                user_id: actor.id,
+                course_id: e.course_id,
+            },
+        )
+        .await?;
+    }
     txn.commit().await?;
     Ok(out)
 }

@@ -323,7 +323,17 @@ pub async fn add_member(
     find(&state.db, id).await?;
     crate::authz::require(state, actor, "org:manage", Scope::Organization(id)).await?;
     let txn = state.db.begin().await?;
+    let user_id = req.user_id;
     add_member_in(&txn, actor, meta, id, req).await?;
+    crate::events::publish(
+        state,
+        &txn,
+        kernel::event::DomainEvent::OrganizationJoined {
+            user_id,
+            organization_id: id,
+        },
+    )
+    .await?;
     txn.commit().await?;
     members(state, actor, id).await
 }
@@ -386,6 +396,15 @@ pub async fn remove_member(
         return Err(AppError::not_found("member"));
     }
     let grants = rbac::revoke_scope_grants(&txn, member_id, Scope::Organization(id)).await?;
+    crate::events::publish(
+        state,
+        &txn,
+        kernel::event::DomainEvent::OrganizationLeft {
+            user_id: member_id,
+            organization_id: id,
+        },
+    )
+    .await?;
     audit::record(
         &txn,
         AuditEvent::new(

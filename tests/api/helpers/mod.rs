@@ -8,6 +8,7 @@ pub mod problem;
 pub mod smtp;
 pub mod tcp_proxy;
 pub mod users;
+pub mod ws;
 
 use std::sync::Arc;
 
