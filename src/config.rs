@@ -146,8 +146,10 @@ pub struct RealtimeSettings {
     pub ping_interval_secs: u64,
     /// A socket that sent nothing (not even a pong) for this long is closed.
     pub idle_timeout_secs: u64,
-    /// Messages queued for one socket; a client that lets it fill is disconnected.
+    /// Messages queued for one socket.
     pub send_buffer: usize,
+    /// A socket whose queue stays full this long (the client does not read) is disconnected.
+    pub slow_consumer_secs: u64,
     /// The connection that LISTENs for other nodes' wake-ups; the database URL when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub listen_url: Option<String>,

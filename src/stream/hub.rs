@@ -5,9 +5,9 @@
 //! never past a missing number (no gap). A subscriber whose bounded queue is full is cut off.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use sea_orm::DatabaseConnection;
 use sea_orm::sqlx::postgres::PgListener;
@@ -39,6 +39,10 @@ struct Entry {
     last_seq: i64,
     tx: mpsc::Sender<Outbound>,
     kill: Arc<Notify>,
+    /// Set when an event did not fit the queue: the subscriber asks for more once drained.
+    behind: Arc<AtomicBool>,
+    /// Since when the queue has been found full (reset by every event that fits).
+    full_since: Option<Instant>,
 }
 
 enum Wake {
@@ -49,6 +53,8 @@ enum Wake {
 /// The subscribers of this node and the handle of its tasks.
 pub struct Hub {
     pub node_id: Uuid,
+    /// How long a subscriber's queue may stay full before it is cut off.
+    slow_after: Duration,
     registry: Mutex<HashMap<Uuid, Vec<Entry>>>,
     next_id: AtomicU64,
     wake: mpsc::UnboundedSender<Wake>,
@@ -64,10 +70,21 @@ struct HubTasks {
 pub struct Subscription {
     pub user_id: Uuid,
     pub rx: mpsc::Receiver<Outbound>,
-    /// Notified when the hub gave up on this subscriber (its queue was full).
+    /// Notified when the hub gave up on this subscriber (its queue stayed full).
     pub kill: Arc<Notify>,
+    behind: Arc<AtomicBool>,
     id: u64,
     hub: Arc<Hub>,
+}
+
+impl Subscription {
+    /// Call after taking a message: once the queue is drained, asks the hub for what did not
+    /// fit (a long backlog is delivered queue-full by queue-full, never dropped).
+    pub fn drained(&self) {
+        if self.rx.is_empty() && self.behind.swap(false, Ordering::SeqCst) {
+            self.hub.wake_users(vec![self.user_id]);
+        }
+    }
 }
 
 impl Drop for Subscription {
@@ -87,6 +104,7 @@ impl Hub {
         let (stop, stop_rx) = watch::channel(false);
         let hub = Arc::new(Hub {
             node_id: Uuid::now_v7(),
+            slow_after: Duration::from_secs(settings.slow_consumer_secs.max(1)),
             registry: Mutex::default(),
             next_id: AtomicU64::new(1),
             wake,
@@ -119,18 +137,22 @@ impl Hub {
     pub fn subscribe(self: &Arc<Self>, user_id: Uuid, after: i64, capacity: usize) -> Subscription {
         let (tx, rx) = mpsc::channel(capacity.max(1));
         let kill = Arc::new(Notify::new());
+        let behind = Arc::new(AtomicBool::new(false));
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         self.lock().entry(user_id).or_default().push(Entry {
             id,
             last_seq: after,
             tx,
             kill: kill.clone(),
+            behind: behind.clone(),
+            full_since: None,
         });
         let _ = self.wake.send(Wake::Users(vec![user_id]));
         Subscription {
             user_id,
             rx,
             kill,
+            behind,
             id,
             hub: self.clone(),
         }
@@ -193,7 +215,9 @@ impl Hub {
     }
 
     /// Hands read events to the subscribers that are exactly one behind each; returns the
-    /// users that may have more.
+    /// users that may have more. An event that does not fit a queue waits in the log (the
+    /// subscriber asks again once drained); a queue full for longer than `slow_after` gets
+    /// its subscriber cut off.
     fn dispatch(&self, events: Vec<super::UserEvent>) -> Vec<Uuid> {
         let mut counts: HashMap<Uuid, i64> = HashMap::new();
         let mut registry = self.lock();
@@ -204,6 +228,7 @@ impl Hub {
             };
             let user = row.user_id;
             let event = Arc::new(row.event());
+            let slow_after = self.slow_after;
             entries.retain_mut(|entry| {
                 if entry.last_seq + 1 != event.seq {
                     return true;
@@ -211,9 +236,15 @@ impl Hub {
                 match entry.tx.try_send(Outbound::Event(event.clone())) {
                     Ok(()) => {
                         entry.last_seq = event.seq;
+                        entry.full_since = None;
                         true
                     }
                     Err(mpsc::error::TrySendError::Full(_)) => {
+                        entry.behind.store(true, Ordering::SeqCst);
+                        let since = *entry.full_since.get_or_insert_with(Instant::now);
+                        if since.elapsed() < slow_after {
+                            return true;
+                        }
                         tracing::info!(user_id = %user, "slow stream consumer cut off");
                         entry.kill.notify_one();
                         false

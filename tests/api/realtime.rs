@@ -666,7 +666,7 @@ async fn a_silent_client_is_closed_with_4000_and_a_talking_one_stays() {
     })
     .await;
     let user = app.signup("quiet@example.com").await;
-    let mut silent = Ws::connect(&app, &user, None).await;
+    let silent = Ws::connect(&app, &user, None).await;
     let mut talking = Ws::connect(&app, &user, None).await;
 
     // The silent one reads nothing (so answers no ping); the other pings every 500 ms.
@@ -678,8 +678,11 @@ async fn a_silent_client_is_closed_with_4000_and_a_talking_one_stays() {
         }
     };
     keep_talking.await;
-    let (code, _) = silent.read_until_close(WAIT).await;
-    assert_eq!(code, Some(4000), "idle_timeout");
+    assert_eq!(
+        silent.raw_close_code(WAIT).await,
+        Some(4000),
+        "idle_timeout"
+    );
     talking.send(&json!({"type": "ping"})).await;
     talking.next_of_type("pong", WAIT).await;
     talking.close().await;

@@ -111,7 +111,7 @@ pub struct MembershipRequest {
 #[serde(deny_unknown_fields)]
 pub struct Attachment {
     /// An `http(s)://` URL.
-    #[schema(value_type = String, max_length = 2048, pattern = "^https?://[^\\s]+$")]
+    #[schema(value_type = String, max_length = 2048, pattern = "^https?://[A-Za-z0-9-]+(\\.[A-Za-z0-9-]+)*(:[0-9]{1,5})?(/[A-Za-z0-9._~%/-]*)?$")]
     pub url: Line<2048>,
     pub name: Name<255>,
     /// Bytes.

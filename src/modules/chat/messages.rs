@@ -93,23 +93,39 @@ pub async fn send(
     let (room, _) = membership(&state.db, room_id, actor.id).await?;
     room.refuse_if_archived()?;
     rate_limit(state, actor.id).await?;
+    let mut errors = Vec::new();
+    kernel::text::check_name("#/body", &req.body, 10_000, &mut errors);
     for (i, a) in req.attachments.iter().enumerate() {
-        let mut errors = Vec::new();
         if !kernel::text::is_http_url(&a.url) {
             errors.push(FieldError::new(
                 format!("#/attachments/{i}/url"),
                 "must be an http(s) URL",
             ));
         }
+        kernel::text::check_name(
+            &format!("#/attachments/{i}/name"),
+            &a.name,
+            255,
+            &mut errors,
+        );
         if !(0..=10_737_418_240).contains(&a.size) {
             errors.push(FieldError::new(
                 format!("#/attachments/{i}/size"),
                 "must be 0 to 10 GiB",
             ));
         }
-        if !errors.is_empty() {
-            return Err(AppError::validation(errors));
+        if !valid_mime(&a.mime_type) {
+            errors.push(FieldError::new(
+                format!("#/attachments/{i}/mime_type"),
+                "must look like type/subtype",
+            ));
         }
+    }
+    if req.attachments.len() > 10 {
+        errors.push(FieldError::new("#/attachments", "at most 10 attachments"));
+    }
+    if !errors.is_empty() {
+        return Err(AppError::validation(errors));
     }
     let body = req.body.trim().to_owned();
     let html = render::markdown_to_html(&body);
@@ -197,6 +213,20 @@ pub async fn send(
     })
 }
 
+/// `type/subtype` as the schema's pattern says: lower-case letters, a slash, then letters,
+/// digits, `.`, `+` or `-`.
+fn valid_mime(s: &str) -> bool {
+    let Some((t, sub)) = s.split_once('/') else {
+        return false;
+    };
+    !t.is_empty()
+        && t.chars().all(|c| c.is_ascii_lowercase())
+        && !sub.is_empty()
+        && sub
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '+' | '-'))
+}
+
 #[derive(FromQueryResult)]
 struct RootRow {
     room_id: Uuid,
@@ -273,8 +303,13 @@ pub async fn edit(
             "the message was deleted",
         ));
     }
+    let mut errors = Vec::new();
+    kernel::text::check_name("#/body", &req.body, 10_000, &mut errors);
+    if !errors.is_empty() {
+        return Err(AppError::validation(errors));
+    }
     let window = state.settings.chat.edit_window_secs;
-    if (Utc::now() - m.created_at).num_seconds() > window {
+    if Utc::now() - m.created_at > chrono::Duration::seconds(window) {
         return Err(AppError::new(
             ErrorCode::EditWindowPassed,
             format!("messages can be edited for {window} seconds"),

@@ -267,7 +267,7 @@ pub async fn create(
             }
         }
         RoomKind::Group => {
-            let Some(name) = &req.name else {
+            let Some(name) = req.name.as_ref().filter(|n| !n.trim().is_empty()) else {
                 return Err(AppError::validation(vec![FieldError::new(
                     "#/name",
                     "a group needs a name",
@@ -314,7 +314,7 @@ pub async fn create(
         members_of(id),
         "room_created",
         Some(id),
-        &json!({"room_id": id}),
+        &room_data(&txn, id).await?,
     )
     .await?;
     txn.commit().await?;
@@ -374,6 +374,12 @@ pub async fn update(
             "only the room's owner and admins change it",
         ));
     }
+    if req.name.as_ref().is_some_and(|n| n.trim().is_empty()) {
+        return Err(AppError::validation(vec![FieldError::new(
+            "#/name",
+            "must not be blank",
+        )]));
+    }
     if r.kind == RoomKind::Direct && req.name.is_some() {
         return Err(AppError::validation(vec![FieldError::new(
             "#/name",
@@ -407,7 +413,7 @@ pub async fn update(
         members_of(id),
         "room_updated",
         Some(id),
-        &json!({"room_id": id}),
+        &room_data(&txn, id).await?,
     )
     .await?;
     let out = room(&txn, actor.id, id).await?;
@@ -730,7 +736,7 @@ async fn ensure_channel(
         members_of(id),
         "room_created",
         Some(id),
-        &json!({"room_id": id}),
+        &room_data(txn, id).await?,
     )
     .await?;
     Ok(id)
@@ -788,4 +794,20 @@ pub async fn presence_watchers(
         [user_id.into(), max.into()],
     )
     .await?)
+}
+
+/// A room as stream events carry it: the same for every member (a direct room's `name` is
+/// empty: each side shows the other person).
+async fn room_data(db: &impl ConnectionTrait, id: Uuid) -> AppResult<serde_json::Value> {
+    db::scalar(
+        db,
+        "SELECT jsonb_build_object('id', id, 'room_id', id, 'kind', kind, 'name', name, 'topic', topic,
+                'course_id', course_id, 'organization_id', organization_id, 'member_count', member_count,
+                'message_count', message_count, 'last_message_at', last_message_at,
+                'archived', archived_at IS NOT NULL, 'created_at', created_at)
+         FROM chat_rooms WHERE id = $1",
+        [id.into()],
+    )
+    .await?
+    .ok_or_else(|| AppError::not_found("room"))
 }

@@ -89,7 +89,18 @@ pub async fn run(
     let Ok(pos) = stream::position(&state.db, actor.id).await else {
         return shut(session, close(1011, "database unavailable")).await;
     };
-    // 2. where to start
+    // 2. where to start: ready, then either the events after `after` or `resync_required`
+    if !send(
+        &mut session,
+        &ServerMessage::Ready {
+            user_id: actor.id,
+            last_seq: pos.last_seq,
+        },
+    )
+    .await
+    {
+        return;
+    }
     let mut from = pos.last_seq;
     if let Some(after) = after.filter(|a| *a >= 0) {
         if pos.needs_resync(after) {
@@ -104,17 +115,6 @@ pub async fn run(
         } else {
             from = after.min(pos.last_seq);
         }
-    }
-    if !send(
-        &mut session,
-        &ServerMessage::Ready {
-            user_id: actor.id,
-            last_seq: pos.last_seq,
-        },
-    )
-    .await
-    {
-        return;
     }
     let settings = state.settings.realtime.clone();
     let mut sub = hub.subscribe(actor.id, from, settings.send_buffer);
@@ -134,6 +134,7 @@ pub async fn run(
                     Some(Outbound::Signal(s)) => Some(s.to_string()),
                     None => break close(1011, "stream closed"),
                 };
+                sub.drained();
                 let Some(text) = text else { continue };
                 tokio::select! {
                     r = session.text(text) => if r.is_err() { break None },

@@ -8,6 +8,7 @@ use std::time::Duration;
 use futures_util::{SinkExt, StreamExt};
 use reqwest::Response;
 use serde_json::{Value, json};
+use tokio::io::AsyncReadExt;
 use tokio::net::{TcpSocket, TcpStream};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::handshake::client::Request;
@@ -293,7 +294,11 @@ impl Ws {
                     seen.len(),
                     seen.last()
                 ),
-                Ok(None) | Ok(Some(Err(_))) => return (None, seen),
+                Ok(None) => return (None, seen),
+                Ok(Some(Err(e))) => {
+                    eprintln!("the socket failed before a close frame: {e}");
+                    return (None, seen);
+                }
                 Ok(Some(Ok(frame))) => frame,
             };
             match frame {
@@ -304,6 +309,44 @@ impl Ws {
                 _ => {}
             }
         }
+    }
+
+    /// Reads the raw TCP stream until the server ends it, sending nothing (a WebSocket client
+    /// would answer the server's pings, and a pong written after the server closed draws a
+    /// reset that can drop the close frame unread); the code of the close frame in it.
+    pub async fn raw_close_code(mut self, wait: Duration) -> Option<u16> {
+        let mut bytes = Vec::new();
+        let read = tokio::time::timeout(wait, self.socket.get_mut().read_to_end(&mut bytes)).await;
+        assert!(
+            read.is_ok(),
+            "the server did not end the connection within {wait:?}"
+        );
+        // Server frames are unmasked: FIN/opcode, length (7 bits, or 16 or 64 more), payload.
+        let mut at = 0;
+        while let (Some(&head), Some(&len7)) = (bytes.get(at), bytes.get(at + 1)) {
+            let (len, start) = match len7 & 0x7f {
+                126 => (
+                    usize::from(u16::from_be_bytes(
+                        bytes.get(at + 2..at + 4)?.try_into().ok()?,
+                    )),
+                    at + 4,
+                ),
+                127 => (
+                    usize::try_from(u64::from_be_bytes(
+                        bytes.get(at + 2..at + 10)?.try_into().ok()?,
+                    ))
+                    .ok()?,
+                    at + 10,
+                ),
+                n => (usize::from(n), at + 2),
+            };
+            if head & 0x0f == 0x8 {
+                let code = bytes.get(start..start + 2)?;
+                return Some(u16::from_be_bytes([code[0], code[1]]));
+            }
+            at = start + len;
+        }
+        None
     }
 
     /// Closes from the client side (normal closure) and drops the connection.
