@@ -947,11 +947,17 @@ async fn history_pages_by_cursor_oldest_first() {
     // The limit is bounded.
     let full = history(&app, &bob, room, "limit=100").await;
     assert_eq!(names(&full).len(), 25);
-    // Over 100 is read as 100 (the server clamps; docs/realtime.md: "at most 100").
-    assert_eq!(
-        names(&history(&app, &bob, room, "limit=101").await).len(),
-        25
-    );
+    // Over 100 is refused, as the document declares (a test below covers every feed).
+    assert_problem(
+        app.get_as(
+            &format!("/api/v1/chat/rooms/{room}/messages?limit=101"),
+            &bob,
+        )
+        .await,
+        422,
+        "validation_failed",
+    )
+    .await;
     // One cursor at a time.
     let resp = app
         .get_as(
@@ -1476,4 +1482,72 @@ async fn an_api_key_without_chat_use_cannot_write_to_chat() {
     let resp = with_key(&app, Method::POST, &path, &chatter, Some(&body)).await;
     let message = expect(resp, 201).await;
     assert_eq!(message["author_id"], alice.id.to_string());
+}
+
+#[tokio::test]
+async fn a_retried_send_with_the_same_idempotency_key_posts_once() {
+    let app = TestApp::spawn().await;
+    let alice = app.signup("alice@example.com").await;
+    let bob = app.signup("bob@example.com").await;
+    let room = group_room(&app, &alice, "Study group", &[&bob]).await;
+    let path = format!("/api/v1/chat/rooms/{room}/messages");
+    let send = |body: &'static str, key: &'static str| {
+        app.client
+            .post(app.url(&path))
+            .bearer_auth(&alice.access_token)
+            .header("Idempotency-Key", key)
+            .json(&json!({"body": body}))
+            .send()
+    };
+    let first = send("once", "key-1").await.expect("sent");
+    assert_eq!(first.status(), 201);
+    let first: Value = first.json().await.unwrap();
+    let again = send("once", "key-1").await.expect("sent");
+    assert_eq!(again.status(), 201);
+    let again: Value = again.json().await.unwrap();
+    assert_eq!(
+        first["id"], again["id"],
+        "the retry answers the first message"
+    );
+    assert_eq!(
+        app.count("SELECT count(*) AS n FROM chat_messages").await,
+        1
+    );
+    // The same key with another body is a different request.
+    assert_problem(
+        send("twice", "key-1").await.expect("sent"),
+        409,
+        "idempotency_key_reused",
+    )
+    .await;
+    assert_eq!(
+        app.count("SELECT count(*) AS n FROM chat_messages").await,
+        1
+    );
+}
+
+#[tokio::test]
+async fn feed_limits_and_poll_timeouts_outside_their_range_are_refused() {
+    let app = TestApp::spawn().await;
+    let alice = app.signup("alice@example.com").await;
+    let bob = app.signup("bob@example.com").await;
+    let room = group_room(&app, &alice, "Study group", &[&bob]).await;
+    for path in [
+        format!("/api/v1/chat/rooms/{room}/messages?limit=101"),
+        format!("/api/v1/chat/rooms/{room}/messages?limit=0"),
+        format!("/api/v1/chat/rooms/{room}/search?q=x&limit=500"),
+        "/api/v1/chat/rooms?limit=1000".to_owned(),
+        "/api/v1/events?timeout=61".to_owned(),
+        "/api/v1/events?after=-1&timeout=0".to_owned(),
+        "/api/v1/events?limit=501&timeout=0".to_owned(),
+    ] {
+        assert_problem(app.get_as(&path, &alice).await, 422, "validation_failed").await;
+    }
+    let ok = app
+        .get_as(
+            &format!("/api/v1/chat/rooms/{room}/messages?limit=100"),
+            &alice,
+        )
+        .await;
+    assert_eq!(ok.status(), 200);
 }

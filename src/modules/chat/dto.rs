@@ -149,7 +149,7 @@ pub struct ReactionCount {
 }
 
 /// A message.
-#[derive(Debug, Clone, Serialize, ToSchema, FromQueryResult)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, FromQueryResult)]
 pub struct MessageResponse {
     pub id: Uuid,
     pub room_id: Uuid,
@@ -196,7 +196,7 @@ pub struct HistoryQuery {
     /// Messages around this one (it included).
     pub around: Option<Uuid>,
     /// `first_unread`: the page around the caller's first unread message.
-    #[param(inline, value_type = Option<String>, pattern = "^first_unread$")]
+    #[param(inline, value_type = Option<String>, pattern = "^first_unread$", max_length = 20)]
     pub anchor: Option<Line<20>>,
     /// 1 to 100 (default 50).
     #[param(minimum = 1, maximum = 100)]

@@ -5,7 +5,9 @@
 
 use chrono::Utc;
 use kernel::enums::{FlagAction, FlagReason, FlagTarget, ReactionKind};
-use kernel::{Actor, AppError, AppResult, ErrorCode, FieldError, RequestMeta, Scope, db};
+use kernel::{
+    Actor, AppError, AppResult, ErrorCode, FieldError, RequestMeta, Scope, db, idempotency,
+};
 use sea_orm::{ConnectionTrait, DatabaseTransaction, FromQueryResult, TransactionTrait};
 use serde_json::json;
 use uuid::Uuid;
@@ -88,11 +90,11 @@ pub async fn send(
     meta: &RequestMeta,
     room_id: Uuid,
     req: SendMessageRequest,
+    key: Option<String>,
 ) -> AppResult<MessageResponse> {
     crate::authz::require(state, actor, "chat:use", Scope::Global).await?;
     let (room, _) = membership(&state.db, room_id, actor.id).await?;
     room.refuse_if_archived()?;
-    rate_limit(state, actor.id).await?;
     let mut errors = Vec::new();
     kernel::text::check_name("#/body", &req.body, 10_000, &mut errors);
     for (i, a) in req.attachments.iter().enumerate() {
@@ -129,7 +131,21 @@ pub async fn send(
     }
     let body = req.body.trim().to_owned();
     let html = render::markdown_to_html(&body);
+    let hash = idempotency::hash(&json!({
+        "room_id": room_id, "body": body, "thread_root_id": req.thread_root_id, "attachments": req.attachments,
+    }));
     let txn = state.db.begin().await?;
+    if let Some(key) = &key {
+        idempotency::lock(&txn, actor.id, "chat_message", key).await?;
+        if let Some(done) =
+            idempotency::replay::<MessageResponse>(&txn, actor.id, "chat_message", key, &hash)
+                .await?
+        {
+            return Ok(done);
+        }
+    }
+    // After the replay: a retried request is not a new message.
+    rate_limit(state, actor.id).await?;
     let root = match req.thread_root_id {
         None => None,
         Some(root) => {
@@ -206,11 +222,11 @@ pub async fn send(
         );
         stream::append(&txn, to, "mentioned", Some(room_id), &data).await?;
     }
+    if let Some(key) = &key {
+        idempotency::store(&txn, actor.id, "chat_message", key, &hash, 201, &message).await?;
+    }
     txn.commit().await?;
-    Ok(MessageResponse {
-        reactions: json!([]),
-        ..message
-    })
+    Ok(message)
 }
 
 /// `type/subtype` as the schema's pattern says: lower-case letters, a slash, then letters,
@@ -479,7 +495,7 @@ pub async fn replies(
 ) -> AppResult<MessagePage> {
     crate::authz::require(state, actor, "chat:use", Scope::Global).await?;
     message_for(&state.db, id, actor.id, false).await?;
-    let limit = limit.unwrap_or(50).clamp(1, 100) as i64;
+    let limit = kernel::pagination::feed_limit(limit, 50, 100)?;
     let mut items: Vec<MessageResponse> = db::rows(
         &state.db,
         format!("{MESSAGE_VIEW} WHERE c.thread_root_id = $2 AND c.id > coalesce($3, '{NIL}'::uuid) ORDER BY c.id LIMIT $4"),
@@ -573,7 +589,7 @@ pub async fn history(
             "must be first_unread",
         )]));
     }
-    let limit = q.limit.unwrap_or(50).clamp(1, 100) as i64;
+    let limit = kernel::pagination::feed_limit(q.limit, 50, 100)?;
     let older = |anchor: Option<Uuid>, inclusive: bool, n: i64| {
         let op = if inclusive { "<=" } else { "<" };
         db::rows::<MessageResponse, _>(
@@ -681,7 +697,7 @@ pub async fn search(
 ) -> AppResult<MessageList> {
     crate::authz::require(state, actor, "chat:use", Scope::Global).await?;
     membership(&state.db, room_id, actor.id).await?;
-    let limit = q.limit.unwrap_or(20).clamp(1, 100) as i64;
+    let limit = kernel::pagination::feed_limit(q.limit, 20, 100)?;
     let items = db::rows(
         &state.db,
         format!(

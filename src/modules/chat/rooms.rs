@@ -146,7 +146,7 @@ pub async fn room(db: &impl ConnectionTrait, user_id: Uuid, id: Uuid) -> AppResu
 /// The caller's rooms, most recently active first (keyset cursor).
 pub async fn list(state: &AppState, actor: &Actor, q: RoomListQuery) -> AppResult<RoomPage> {
     crate::authz::require(state, actor, "chat:use", Scope::Global).await?;
-    let limit = q.limit.unwrap_or(50).clamp(1, 100) as i64;
+    let limit = kernel::pagination::feed_limit(q.limit, 50, 100)?;
     let cursor = match q.cursor.as_deref() {
         None => None,
         Some(c) => Some(parse_cursor(c).ok_or_else(|| {

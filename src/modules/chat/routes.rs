@@ -1,6 +1,6 @@
 //! Handlers of the chat routes.
 
-use actix_web::{HttpResponse, delete, get, patch, post, put, web};
+use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, put, web};
 use kernel::enums::ReactionKind;
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -16,6 +16,7 @@ use super::{messages, rooms};
 use crate::http::ApiResult;
 use crate::http::auth::{AuthUser, ClientInfo};
 use crate::http::extract::{Json, Query};
+use crate::http::idempotency::{self, OptionalIdempotencyKey};
 use crate::modules::moderation::{FlagRequest, FlagResponse};
 use crate::state::AppState;
 
@@ -155,20 +156,33 @@ pub async fn list_messages(
     ))
 }
 
-/// Send a message (Markdown; `@handle` mentions a member). Rate-limited per user.
-#[utoipa::path(tag = "chat", security(("api_key" = ["chat:use"])), params(("id" = Uuid, Path, description = "Room id")),
+/// Send a message (Markdown; `@handle` mentions a member). Rate-limited per user; with an
+/// `Idempotency-Key`, a retry answers the first result instead of sending twice.
+#[utoipa::path(tag = "chat", security(("api_key" = ["chat:use"])), params(("id" = Uuid, Path, description = "Room id"), OptionalIdempotencyKey),
     request_body = SendMessageRequest,
-    responses((status = 201, body = MessageResponse), (status = 409, description = "`room_archived`")))]
+    responses((status = 201, body = MessageResponse), (status = 400, description = "`invalid_idempotency_key`"),
+        (status = 409, description = "`room_archived`, `idempotency_key_reused`, `idempotency_key_in_use`")))]
 #[post("/chat/rooms/{id}/messages")]
 pub async fn send_message(
+    req: HttpRequest,
     state: web::Data<AppState>,
     user: AuthUser,
     client: ClientInfo,
     id: web::Path<Uuid>,
     body: Json<SendMessageRequest>,
 ) -> ApiResult<HttpResponse> {
-    Ok(HttpResponse::Created()
-        .json(messages::send(&state, &user, &client, id.into_inner(), body.into_inner()).await?))
+    let key = idempotency::header(&req)?;
+    Ok(HttpResponse::Created().json(
+        messages::send(
+            &state,
+            &user,
+            &client,
+            id.into_inner(),
+            body.into_inner(),
+            key,
+        )
+        .await?,
+    ))
 }
 
 /// Full-text search of a room's messages, best first.

@@ -64,6 +64,7 @@ pub async fn seed_demo(state: &AppState) -> AppResult<u64> {
                     thread_root_id: None,
                     attachments: vec![],
                 },
+                None,
             )
             .await?;
             sent += 1;

@@ -184,7 +184,7 @@ async fn require_moderator(
 pub async fn list(state: &AppState, actor: &Actor, q: FlagQuery) -> AppResult<FlagPage> {
     let scope_type = q.scope_type.unwrap_or(ScopeType::Global);
     require_moderator(state, actor, scope_type, q.scope_id).await?;
-    let limit = q.limit.unwrap_or(50).clamp(1, 100) as i64;
+    let limit = kernel::pagination::feed_limit(q.limit, 50, 100)?;
     let mut items: Vec<FlagResponse> = db::rows(
         &state.db,
         format!(

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, get, web};
-use kernel::{AppError, ErrorCode, Scope};
+use kernel::{AppError, ErrorCode, FieldError, Scope};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -116,10 +116,21 @@ pub async fn poll_events(
 ) -> ApiResult<web::Json<PollResponse>> {
     crate::authz::require(&state, &user, "chat:use", Scope::Global).await?;
     let q = q.into_inner();
-    let limit = u64::from(q.limit.unwrap_or(100).clamp(1, 500));
-    let wait = Duration::from_secs(u64::from(q.timeout.unwrap_or(30).min(60)));
+    let limit = kernel::pagination::feed_limit(q.limit, 100, 500)? as u64;
+    let mut errors = Vec::new();
+    if q.timeout.is_some_and(|t| t > 60) {
+        errors.push(FieldError::new("timeout", "must be between 0 and 60"));
+    }
+    if q.after.is_some_and(|a| a < 0) {
+        errors.push(FieldError::new("after", "must be 0 or more"));
+    }
+    if !errors.is_empty() {
+        return Err(AppError::validation(errors).into());
+    }
+    let wait = Duration::from_secs(u64::from(q.timeout.unwrap_or(30)));
     let pos = stream::position(&state.db, user.id).await?;
-    let after = q.after.unwrap_or(pos.last_seq).max(0).min(pos.last_seq);
+    // An `after` beyond the newest sequence waits for the next event.
+    let after = q.after.unwrap_or(pos.last_seq).min(pos.last_seq);
     if pos.needs_resync(after) {
         return Ok(web::Json(PollResponse {
             items: Vec::new(),

@@ -39,6 +39,24 @@ async fn shut(session: Session, reason: Option<CloseReason>) {
     let _ = tokio::time::timeout(Duration::from_secs(1), session.close(reason)).await;
 }
 
+/// Closes, then waits (briefly) for the client's own close frame before the connection ends,
+/// as RFC 6455 asks: a client still writing (a pong, say) gets to read the close frame instead
+/// of a reset.
+async fn shut_draining<S>(session: Session, reason: Option<CloseReason>, stream: &mut S)
+where
+    S: futures_util::Stream<Item = Result<AggregatedMessage, actix_ws::ProtocolError>> + Unpin,
+{
+    shut(session, reason).await;
+    let _ = tokio::time::timeout(Duration::from_secs(2), async {
+        while let Some(Ok(msg)) = stream.next().await {
+            if matches!(msg, AggregatedMessage::Close(_)) {
+                break;
+            }
+        }
+    })
+    .await;
+}
+
 /// Runs one socket to its end.
 pub async fn run(
     state: AppState,
@@ -172,7 +190,7 @@ pub async fn run(
     if !hub.is_local(actor.id) {
         presence(&state, hub.node_id, actor.id, None).await;
     }
-    shut(session, reason).await;
+    shut_draining(session, reason, &mut stream).await;
 }
 
 /// A client message after `hello`; answers what goes back to this socket.
