@@ -23,7 +23,8 @@
 #        users share the sockets round robin), BENCH_ROOM (100), BENCH_POSTERS (4),
 #        BENCH_PUT_SECONDS (10), BENCH_PORT (18084), BENCH_POOL (16: the server's database
 #        pool), BENCH_PG_LOG (/var/log/postgresql/postgresql-15-main.log), BENCH_KEEP=1 keeps
-#        the work directory (server logs, client output, results).
+#        the work directory (server logs, client output, results), BENCH_BUILD=0 runs the
+#        release binaries already built.
 # Needs Postgres at 127.0.0.1:5432 (user postgres, trust) and curl; uses (and drops first) the
 # database azora_bench_chat. Raises `ulimit -n` to the hard limit (each idle socket is a file
 # descriptor in the server and in the client).
@@ -81,8 +82,10 @@ fi
 printf 'limits: ulimit -n %s (hard %s), ephemeral ports %s-%s (%s in TIME_WAIT)\n' \
     "$(ulimit -Sn)" "$HARD_FDS" "$PORT_LOW" "$PORT_HIGH" "$TIME_WAIT"
 
-echo "building (release)"
-cargo build --release --quiet --bin azora --example chat_load
+if [[ "${BENCH_BUILD:-1}" != 0 ]]; then
+    echo "building (release)"
+    cargo build --release --quiet --bin azora --example chat_load
+fi
 BIN=target/release/azora
 CLIENT=target/release/examples/chat_load
 

@@ -701,6 +701,91 @@ async fn post_message(
     Ok((status, t0.elapsed(), value))
 }
 
+// ------------------------------------------------------------------------------- CPU
+
+/// CPU time used so far (clock ticks of 10 ms, Linux's USER_HZ) by the server, by every
+/// Postgres process, by this client, and by the whole machine (busy and total).
+#[derive(Clone, Copy, Default)]
+struct Cpu {
+    server: u64,
+    postgres: u64,
+    client: u64,
+    busy: u64,
+    total: u64,
+}
+
+/// utime + stime of a /proc/<pid>/stat line, and the command name.
+fn proc_ticks(stat: &str) -> Option<(&str, u64)> {
+    let open = stat.find('(')?;
+    let close = stat.rfind(')')?;
+    let comm = &stat[open + 1..close];
+    let fields: Vec<&str> = stat[close + 2..].split_whitespace().collect();
+    // After the name: state is field 3, utime 14 and stime 15 (1-based, whole line).
+    let utime: u64 = fields.get(11)?.parse().ok()?;
+    let stime: u64 = fields.get(12)?.parse().ok()?;
+    Some((comm, utime + stime))
+}
+
+impl Cpu {
+    fn sample(server_pid: Option<u32>) -> Self {
+        let mut cpu = Cpu::default();
+        let read = |path: String| std::fs::read_to_string(path).unwrap_or_default();
+        if let Some(pid) = server_pid {
+            cpu.server = proc_ticks(&read(format!("/proc/{pid}/stat"))).map_or(0, |t| t.1);
+        }
+        cpu.client = proc_ticks(&read("/proc/self/stat".to_owned())).map_or(0, |t| t.1);
+        if let Ok(dir) = std::fs::read_dir("/proc") {
+            for entry in dir.flatten() {
+                let name = entry.file_name();
+                let Some(pid) = name
+                    .to_str()
+                    .filter(|n| n.bytes().all(|b| b.is_ascii_digit()))
+                else {
+                    continue;
+                };
+                let stat = read(format!("/proc/{pid}/stat"));
+                if let Some(("postgres", ticks)) = proc_ticks(&stat) {
+                    cpu.postgres += ticks;
+                }
+            }
+        }
+        if let Some(line) = read("/proc/stat".to_owned()).lines().next() {
+            let v: Vec<u64> = line
+                .split_whitespace()
+                .skip(1)
+                .filter_map(|f| f.parse().ok())
+                .collect();
+            // user nice system idle iowait irq softirq steal (guest is inside user)
+            cpu.total = v.iter().take(8).sum();
+            cpu.busy = cpu.total - v.get(3).copied().unwrap_or(0) - v.get(4).copied().unwrap_or(0);
+        }
+        cpu
+    }
+
+    /// "server 1.2 s, Postgres 0.8 s, client 0.3 s, other processes 0.1 s; machine 71 % busy"
+    fn since(&self, before: &Cpu) -> String {
+        let s = |a: u64, b: u64| a.saturating_sub(b) as f64 / 100.0;
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as f64;
+        let (server, postgres, client) = (
+            s(self.server, before.server),
+            s(self.postgres, before.postgres),
+            s(self.client, before.client),
+        );
+        let busy = s(self.busy, before.busy) / cores;
+        let total = s(self.total, before.total) / cores;
+        format!(
+            "CPU: server {server:.1} s, Postgres {postgres:.1} s, this client {client:.1} s, other processes {:.1} s; \
+             machine {:.0} % busy over {total:.1} s",
+            (busy * cores - server - postgres - client).max(0.0),
+            if total > 0.0 {
+                100.0 * busy / total
+            } else {
+                0.0
+            }
+        )
+    }
+}
+
 // ------------------------------------------------------------------------------- phases
 
 async fn phase_idle(opts: &Opts, addr: SocketAddr, accounts: &Accounts) -> anyhow::Result<()> {
@@ -816,6 +901,7 @@ async fn phase_fan(
 
     let mut tick = tokio::time::interval(Duration::from_secs(1) / opts.rate);
     let mut posts = Vec::with_capacity(messages);
+    let cpu0 = Cpu::sample(opts.server_pid);
     let t0 = Instant::now();
     for n in 0..messages {
         tick.tick().await;
@@ -841,6 +927,7 @@ async fn phase_fan(
     track
         .wait_delivered(expected, Instant::now() + DELIVERY_GRACE)
         .await;
+    let cpu = Cpu::sample(opts.server_pid).since(&cpu0);
     let sockets = Sockets::stop(stop_tx, handles).await?;
     let lat = sockets.latencies();
     let delivered = lat.len() as u64;
@@ -878,6 +965,7 @@ async fn phase_fan(
         }
     );
     println!("fan: {}", sockets.check_line());
+    println!("fan: {cpu}");
     opts.result("fan_subscribers", subscribers.len())?;
     opts.result("fan_messages", messages)?;
     opts.result("fan_created", created)?;
@@ -942,6 +1030,7 @@ async fn phase_put(
     );
     tokio::time::sleep(Duration::from_secs(1)).await;
     let run = Duration::from_secs(opts.put_secs);
+    let cpu0 = Cpu::sample(opts.server_pid);
     let t0 = Instant::now();
     let mut tasks = Vec::new();
     for poster in posters {
@@ -981,6 +1070,7 @@ async fn phase_put(
         .wait_delivered(expected, Instant::now() + DELIVERY_GRACE)
         .await;
     let drained = t0.elapsed();
+    let cpu = Cpu::sample(opts.server_pid).since(&cpu0);
     let sockets = Sockets::stop(stop_tx, handles).await?;
     let lat = sockets.latencies();
     post_latencies.sort_unstable();
@@ -1006,6 +1096,7 @@ async fn phase_put(
         ms(lat.last().copied().unwrap_or_default()),
     );
     println!("put: {}", sockets.check_line());
+    println!("put: {cpu}");
     opts.result("put_members", accounts.put.len())?;
     opts.result("put_posters", posters.len())?;
     opts.result("put_created", created)?;
@@ -1040,7 +1131,15 @@ fn log_size(path: &str) -> anyhow::Result<u64> {
         .len())
 }
 
-/// The statements database `db` logged between two offsets of the log: (backend pid, text).
+/// Whether a log line starts a new entry (`2026-11-30 16:35:36.304 UTC [pid] ...`): other
+/// lines continue the entry before (a statement's further lines).
+fn starts_entry(line: &str) -> bool {
+    let b = line.as_bytes();
+    b.len() > 11 && b[..4].iter().all(u8::is_ascii_digit) && b[4] == b'-' && b[10] == b' '
+}
+
+/// The statements database `db` logged between two offsets of the log (`log_statement =
+/// 'all'`): (backend pid, text with its whitespace collapsed).
 fn logged_statements(
     path: &str,
     from: u64,
@@ -1053,8 +1152,17 @@ fn logged_statements(
     f.take(to.saturating_sub(from)).read_to_end(&mut raw)?;
     let text = String::from_utf8_lossy(&raw);
     let marker = format!("@{db} LOG:  ");
-    let mut out = Vec::new();
+    let mut out: Vec<(String, String)> = Vec::new();
+    let mut open = false;
     for line in text.lines() {
+        if !starts_entry(line) {
+            if open && let Some(last) = out.last_mut() {
+                last.1.push(' ');
+                last.1.push_str(line);
+            }
+            continue;
+        }
+        open = false;
         let Some(at) = line.find(&marker) else {
             continue;
         };
@@ -1071,18 +1179,37 @@ fn logged_statements(
             .and_then(|(_, r)| r.split_once(']'))
             .map_or("?", |(p, _)| p);
         out.push((pid.to_owned(), statement.to_owned()));
+        open = true;
+    }
+    for (_, s) in &mut out {
+        *s = s.split_whitespace().collect::<Vec<_>>().join(" ");
     }
     Ok(out)
 }
 
-async fn sqlcount(
+/// What one measured message cost the database.
+struct SqlCost {
+    statements: Vec<(String, String)>,
+    quiet: usize,
+    window: Duration,
+    delivered: u64,
+    stream_rows: i64,
+}
+
+/// One message to `room` from `poster` (a member) while `members` hold sockets: the
+/// statements logged from the POST being sent until every socket had it (+ 300 ms), after
+/// two warm-up messages; then an equally long window without a message.
+#[allow(clippy::too_many_arguments)]
+async fn sql_cost(
     opts: &Opts,
     api: &Api,
     db: &DatabaseConnection,
     addr: SocketAddr,
-    accounts: &Accounts,
-    tag: &str,
-) -> anyhow::Result<()> {
+    room: &str,
+    poster: &Account,
+    members: &[Account],
+    label: String,
+) -> anyhow::Result<SqlCost> {
     let pg_log = opts
         .pg_log
         .as_deref()
@@ -1094,21 +1221,19 @@ async fn sqlcount(
         .and_then(|s| s.split('?').next())
         .unwrap_or_default()
         .to_owned();
-    let subscribers = &accounts.fan[1..];
-    let poster = &accounts.fan[0];
-    let track = Track::new(&accounts.fan_room, format!("chat-load {tag} sql #"), 3);
+    let track = Track::new(room, label, 3);
     let (stop_tx, stop) = watch::channel(false);
     let handles = open_all(
         addr,
-        subscribers,
-        subscribers.len(),
+        members,
+        members.len(),
         opts.concurrency,
         false,
         Some(track.clone()),
         &stop,
     )
     .await?;
-    let per = subscribers.len() as u64;
+    let per = members.len() as u64;
     // Warm-up: the pool's connections, their statement caches, the poster's session.
     for n in 0..2 {
         let (status, _, body) = post_message(api, &track, &poster.token, n).await?;
@@ -1130,7 +1255,10 @@ async fn sqlcount(
     track
         .wait_delivered(per * 3, Instant::now() + DELIVERY_GRACE)
         .await;
-    let delivered = track.delivered.load(Ordering::Relaxed) - per * 2;
+    let delivered = track
+        .delivered
+        .load(Ordering::Relaxed)
+        .saturating_sub(per * 2);
     tokio::time::sleep(Duration::from_millis(300)).await;
     let window = t0.elapsed();
     let to = log_size(pg_log)?;
@@ -1138,12 +1266,12 @@ async fn sqlcount(
     let quiet_from = log_size(pg_log)?;
     tokio::time::sleep(window).await;
     let quiet_to = log_size(pg_log)?;
-    let sockets = Sockets::stop(stop_tx, handles).await?;
+    Sockets::stop(stop_tx, handles).await?;
 
     let statements = logged_statements(pg_log, from, to, &db_name)?;
-    let quiet = logged_statements(pg_log, quiet_from, quiet_to, &db_name)?;
+    let quiet = logged_statements(pg_log, quiet_from, quiet_to, &db_name)?.len();
     let message_id = body["id"].as_str().unwrap_or_default().to_owned();
-    let rows = sql_i64(
+    let stream_rows = sql_i64(
         db,
         format!(
             "SELECT count(*) AS n FROM stream_events \
@@ -1151,40 +1279,87 @@ async fn sqlcount(
         ),
     )
     .await?;
-    let backends: HashSet<&str> = statements.iter().map(|(p, _)| p.as_str()).collect();
-    println!(
-        "sql: one message to the `fan` room ({} members, {} sockets): {} statements logged by {} backends in {:.0} ms \
-         (POST sent -> {delivered}/{per} sockets had the event, + 300 ms); {} in an equally long window without a message",
-        accounts.fan.len(),
-        per,
-        statements.len(),
-        backends.len(),
-        window.as_secs_f64() * 1000.0,
-        quiet.len()
-    );
-    println!(
-        "sql: stream_events rows of the message: {rows}; {}",
-        sockets.check_line()
-    );
-    let mut grouped: Vec<(String, usize)> = Vec::new();
-    for (_, s) in &statements {
-        let short: String = s.split_whitespace().collect::<Vec<_>>().join(" ");
-        let short: String = short.chars().take(110).collect();
-        match grouped.iter_mut().find(|(g, _)| *g == short) {
-            Some((_, n)) => *n += 1,
-            None => grouped.push((short, 1)),
-        }
+    Ok(SqlCost {
+        statements,
+        quiet,
+        window,
+        delivered,
+        stream_rows,
+    })
+}
+
+async fn sqlcount(
+    opts: &Opts,
+    api: &Api,
+    db: &DatabaseConnection,
+    addr: SocketAddr,
+    accounts: &Accounts,
+    tag: &str,
+) -> anyhow::Result<()> {
+    // The big room: its poster has no socket, every other member has one.
+    let fan = sql_cost(
+        opts,
+        api,
+        db,
+        addr,
+        &accounts.fan_room,
+        &accounts.fan[0],
+        &accounts.fan[1..],
+        format!("chat-load {tag} sql-fan #"),
+    )
+    .await?;
+    // The small room, for comparison: what grows with the members shows up here.
+    let put = sql_cost(
+        opts,
+        api,
+        db,
+        addr,
+        &accounts.put_room,
+        &accounts.put[0],
+        &accounts.put[1..],
+        format!("chat-load {tag} sql-put #"),
+    )
+    .await?;
+    for (cost, members, sockets) in [
+        (&fan, accounts.fan.len(), accounts.fan.len() - 1),
+        (&put, accounts.put.len(), accounts.put.len() - 1),
+    ] {
+        let backends: HashSet<&str> = cost.statements.iter().map(|(p, _)| p.as_str()).collect();
+        println!(
+            "sql: one message to a room of {members} members ({sockets} with a socket): {} statements from {} backends \
+             in {:.0} ms (POST sent -> {}/{sockets} sockets had it, + 300 ms); {} in as long without a message; \
+             {} stream_events rows",
+            cost.statements.len(),
+            backends.len(),
+            cost.window.as_secs_f64() * 1000.0,
+            cost.delivered,
+            cost.quiet,
+            cost.stream_rows,
+        );
     }
-    println!("sql: the statements, in order (first 110 characters; xN when repeated):");
-    for (s, n) in &grouped {
-        println!("  {:>5}  {s}", format!("x{n}"));
+    println!(
+        "sql: the statements of the message to the {}-member room, in order (first 120 characters):",
+        accounts.fan.len()
+    );
+    for (pid, s) in &fan.statements {
+        let short: String = s.chars().take(120).collect();
+        println!("  [{pid:>6}] {short}");
     }
-    opts.result("sql_statements", statements.len())?;
-    opts.result("sql_quiet", quiet.len())?;
-    opts.result("sql_backends", backends.len())?;
+    opts.result("sql_statements", fan.statements.len())?;
+    opts.result("sql_quiet", fan.quiet)?;
+    opts.result(
+        "sql_backends",
+        fan.statements
+            .iter()
+            .map(|(p, _)| p.as_str())
+            .collect::<HashSet<_>>()
+            .len(),
+    )?;
     opts.result("sql_members", accounts.fan.len())?;
-    opts.result("sql_stream_rows", rows)?;
-    opts.result("sql_delivered", delivered)?;
+    opts.result("sql_stream_rows", fan.stream_rows)?;
+    opts.result("sql_delivered", fan.delivered)?;
+    opts.result("sql_small_members", accounts.put.len())?;
+    opts.result("sql_small_statements", put.statements.len())?;
     Ok(())
 }
 

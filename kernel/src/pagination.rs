@@ -142,6 +142,19 @@ pub fn feed_page<T>(
     }
 }
 
+/// A feed's `limit` query parameter: `default` when absent, else 1 to `max` (422 otherwise).
+pub fn feed_limit(limit: Option<u32>, default: u32, max: u32) -> AppResult<i64> {
+    let n = limit.unwrap_or(default);
+    if (1..=max).contains(&n) {
+        Ok(i64::from(n))
+    } else {
+        Err(AppError::validation(vec![FieldError::new(
+            "limit",
+            format!("must be between 1 and {max}"),
+        )]))
+    }
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
@@ -155,18 +168,5 @@ mod tests {
         let last = Paging::new(Some(MAX_PAGE), Some(MAX_PER_PAGE)).unwrap();
         assert!(last.offset_i64() > 0 && last.offset_i64() < i64::MAX / 2);
         assert!(Paging::new(None, Some(101)).is_err());
-    }
-}
-
-/// A feed's `limit` query parameter: `default` when absent, else 1 to `max` (422 otherwise).
-pub fn feed_limit(limit: Option<u32>, default: u32, max: u32) -> AppResult<i64> {
-    let n = limit.unwrap_or(default);
-    if (1..=max).contains(&n) {
-        Ok(i64::from(n))
-    } else {
-        Err(AppError::validation(vec![FieldError::new(
-            "limit",
-            format!("must be between 1 and {max}"),
-        )]))
     }
 }
