@@ -28,10 +28,15 @@
 //! 3. put: the non-posting members of `put` connect; `--posters` members post as fast as they
 //!    can for `--put-secs` s; prints messages/s, POST latency, delivery latency, delivered.
 //!
-//! `sqlcount`, against a server started with `log_statement = 'all'` for the database: every
-//! subscriber of `fan` connects, two warm-up messages, then one measured message; counts the
-//! statements the database logged from the POST being sent until every socket had the event
-//! (plus 300 ms), next to an equally long window without a message.
+//! Phases 2 and 3 also print the CPU time the server, the database's Postgres backends, this
+//! client and everything else used (from /proc: the machine may be shared), and the
+//! sequential scans of `stream_events` (pg_stat_user_tables) while they ran.
+//!
+//! `sqlcount`, against a server started with `log_statement = 'all'` for the database: the
+//! members of `fan` but its poster connect, two warm-up messages, then one measured message;
+//! counts the statements the database logged from the POST being sent until every socket had
+//! the event (plus 300 ms), next to an equally long window without a message; then the same
+//! in the 100-member room `put`, so what grows with the members shows.
 //!
 //! Options: `--subscribers 1000 --rate 10 --fan-secs 30 --room 100 --posters 4 --put-secs 10
 //! --idle 10000 --idle-users 10000 --connect-concurrency 64 --phases idle,fan,put
@@ -151,6 +156,16 @@ impl Opts {
             bail!("--idle-users must be at least 1 when --idle is");
         }
         Ok(opts)
+    }
+
+    /// The database's name, from its URL.
+    fn database_name(&self) -> String {
+        self.database_url
+            .rsplit('/')
+            .next()
+            .and_then(|s| s.split('?').next())
+            .unwrap_or_default()
+            .to_owned()
     }
 
     /// Appends `key value` to the results file, if there is one.
@@ -703,12 +718,14 @@ async fn post_message(
 
 // ------------------------------------------------------------------------------- CPU
 
-/// CPU time used so far (clock ticks of 10 ms, Linux's USER_HZ) by the server, by every
-/// Postgres process, by this client, and by the whole machine (busy and total).
+/// CPU time used so far (clock ticks of 10 ms, Linux's USER_HZ) by the server, by the
+/// Postgres backends of the benchmark database, by the other Postgres processes (other
+/// databases, background writers), by this client, and by the whole machine (busy and total).
 #[derive(Clone, Copy, Default)]
 struct Cpu {
     server: u64,
     postgres: u64,
+    postgres_other: u64,
     client: u64,
     busy: u64,
     total: u64,
@@ -727,7 +744,8 @@ fn proc_ticks(stat: &str) -> Option<(&str, u64)> {
 }
 
 impl Cpu {
-    fn sample(server_pid: Option<u32>) -> Self {
+    fn sample(server_pid: Option<u32>, database: &str) -> Self {
+        let backend = format!(" {database} ");
         let mut cpu = Cpu::default();
         let read = |path: String| std::fs::read_to_string(path).unwrap_or_default();
         if let Some(pid) = server_pid {
@@ -745,7 +763,13 @@ impl Cpu {
                 };
                 let stat = read(format!("/proc/{pid}/stat"));
                 if let Some(("postgres", ticks)) = proc_ticks(&stat) {
-                    cpu.postgres += ticks;
+                    // A backend's title: "postgres: <user> <database> <client> <state>".
+                    let title = read(format!("/proc/{pid}/cmdline"));
+                    if title.contains(&backend) {
+                        cpu.postgres += ticks;
+                    } else {
+                        cpu.postgres_other += ticks;
+                    }
                 }
             }
         }
@@ -761,28 +785,75 @@ impl Cpu {
         }
         cpu
     }
+}
 
-    /// "server 1.2 s, Postgres 0.8 s, client 0.3 s, other processes 0.1 s; machine 71 % busy"
-    fn since(&self, before: &Cpu) -> String {
+/// CPU used and sequential scans of `stream_events` during a phase.
+struct Usage {
+    cpu: Cpu,
+    /// `seq_scan` and `seq_tup_read` of `stream_events` (pg_stat_user_tables; backends
+    /// report them within seconds, not at once).
+    scans: (i64, i64),
+}
+
+impl Usage {
+    async fn sample(opts: &Opts, db: &DatabaseConnection) -> anyhow::Result<Self> {
+        let row = db
+            .query_one_raw(Statement::from_string(
+                DbBackend::Postgres,
+                "SELECT coalesce(seq_scan, 0)::bigint AS scans, coalesce(seq_tup_read, 0)::bigint AS tuples \
+                 FROM pg_stat_user_tables WHERE relname = 'stream_events'",
+            ))
+            .await?;
+        let scans = match row {
+            Some(r) => (r.try_get("", "scans")?, r.try_get("", "tuples")?),
+            None => (0, 0),
+        };
+        Ok(Self {
+            cpu: Cpu::sample(opts.server_pid, &opts.database_name()),
+            scans,
+        })
+    }
+
+    /// Prints what the phase used and records it as `<phase>_cpu_*`, `<phase>_busy_pct`,
+    /// `<phase>_seq_scans` and `<phase>_seq_rows`.
+    fn report(&self, before: &Usage, phase: &str, opts: &Opts) -> anyhow::Result<()> {
         let s = |a: u64, b: u64| a.saturating_sub(b) as f64 / 100.0;
+        let (now, was) = (&self.cpu, &before.cpu);
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as f64;
-        let (server, postgres, client) = (
-            s(self.server, before.server),
-            s(self.postgres, before.postgres),
-            s(self.client, before.client),
+        let server = s(now.server, was.server);
+        let postgres = s(now.postgres, was.postgres);
+        let postgres_other = s(now.postgres_other, was.postgres_other);
+        let client = s(now.client, was.client);
+        let busy = s(now.busy, was.busy);
+        let wall = s(now.total, was.total) / cores;
+        let others = (busy - server - postgres - postgres_other - client).max(0.0);
+        let busy_pct = if wall > 0.0 {
+            100.0 * busy / (wall * cores)
+        } else {
+            0.0
+        };
+        let scans = self.scans.0 - before.scans.0;
+        let rows = self.scans.1 - before.scans.1;
+        println!(
+            "{phase}: CPU: server {server:.1} s, Postgres (this database) {postgres:.1} s, this client {client:.1} s; \
+             not ours: Postgres (other databases, background) {postgres_other:.1} s, other processes {others:.1} s; \
+             machine {busy_pct:.0} % busy over {wall:.1} s"
         );
-        let busy = s(self.busy, before.busy) / cores;
-        let total = s(self.total, before.total) / cores;
-        format!(
-            "CPU: server {server:.1} s, Postgres {postgres:.1} s, this client {client:.1} s, other processes {:.1} s; \
-             machine {:.0} % busy over {total:.1} s",
-            (busy * cores - server - postgres - client).max(0.0),
-            if total > 0.0 {
-                100.0 * busy / total
-            } else {
-                0.0
-            }
-        )
+        println!(
+            "{phase}: stream_events sequential scans: {scans} reading {rows} rows (index reads expected; \
+             many scans mean the hub's read plan scans the log once per subscriber)"
+        );
+        opts.result(&format!("{phase}_cpu_server"), format!("{server:.1}"))?;
+        opts.result(&format!("{phase}_cpu_postgres"), format!("{postgres:.1}"))?;
+        opts.result(&format!("{phase}_cpu_client"), format!("{client:.1}"))?;
+        opts.result(
+            &format!("{phase}_cpu_not_ours"),
+            format!("{:.1}", others + postgres_other),
+        )?;
+        opts.result(&format!("{phase}_busy_pct"), format!("{busy_pct:.0}"))?;
+        opts.result(&format!("{phase}_seq_scans"), scans)?;
+        opts.result(&format!("{phase}_seq_rows"), rows)?;
+        Ok(())
     }
 }
 
@@ -866,6 +937,7 @@ async fn phase_idle(opts: &Opts, addr: SocketAddr, accounts: &Accounts) -> anyho
 async fn phase_fan(
     opts: &Opts,
     api: &Api,
+    db: &DatabaseConnection,
     addr: SocketAddr,
     accounts: &Accounts,
     tag: &str,
@@ -901,7 +973,7 @@ async fn phase_fan(
 
     let mut tick = tokio::time::interval(Duration::from_secs(1) / opts.rate);
     let mut posts = Vec::with_capacity(messages);
-    let cpu0 = Cpu::sample(opts.server_pid);
+    let usage0 = Usage::sample(opts, db).await?;
     let t0 = Instant::now();
     for n in 0..messages {
         tick.tick().await;
@@ -927,7 +999,7 @@ async fn phase_fan(
     track
         .wait_delivered(expected, Instant::now() + DELIVERY_GRACE)
         .await;
-    let cpu = Cpu::sample(opts.server_pid).since(&cpu0);
+    let usage = Usage::sample(opts, db).await?;
     let sockets = Sockets::stop(stop_tx, handles).await?;
     let lat = sockets.latencies();
     let delivered = lat.len() as u64;
@@ -965,7 +1037,7 @@ async fn phase_fan(
         }
     );
     println!("fan: {}", sockets.check_line());
-    println!("fan: {cpu}");
+    usage.report(&usage0, "fan", opts)?;
     opts.result("fan_subscribers", subscribers.len())?;
     opts.result("fan_messages", messages)?;
     opts.result("fan_created", created)?;
@@ -999,6 +1071,7 @@ async fn phase_fan(
 async fn phase_put(
     opts: &Opts,
     api: &Api,
+    db: &DatabaseConnection,
     addr: SocketAddr,
     accounts: &Accounts,
     tag: &str,
@@ -1030,7 +1103,7 @@ async fn phase_put(
     );
     tokio::time::sleep(Duration::from_secs(1)).await;
     let run = Duration::from_secs(opts.put_secs);
-    let cpu0 = Cpu::sample(opts.server_pid);
+    let usage0 = Usage::sample(opts, db).await?;
     let t0 = Instant::now();
     let mut tasks = Vec::new();
     for poster in posters {
@@ -1070,7 +1143,7 @@ async fn phase_put(
         .wait_delivered(expected, Instant::now() + DELIVERY_GRACE)
         .await;
     let drained = t0.elapsed();
-    let cpu = Cpu::sample(opts.server_pid).since(&cpu0);
+    let usage = Usage::sample(opts, db).await?;
     let sockets = Sockets::stop(stop_tx, handles).await?;
     let lat = sockets.latencies();
     post_latencies.sort_unstable();
@@ -1096,7 +1169,7 @@ async fn phase_put(
         ms(lat.last().copied().unwrap_or_default()),
     );
     println!("put: {}", sockets.check_line());
-    println!("put: {cpu}");
+    usage.report(&usage0, "put", opts)?;
     opts.result("put_members", accounts.put.len())?;
     opts.result("put_posters", posters.len())?;
     opts.result("put_created", created)?;
@@ -1214,13 +1287,7 @@ async fn sql_cost(
         .pg_log
         .as_deref()
         .ok_or_else(|| anyhow!("--pg-log is needed"))?;
-    let db_name = opts
-        .database_url
-        .rsplit('/')
-        .next()
-        .and_then(|s| s.split('?').next())
-        .unwrap_or_default()
-        .to_owned();
+    let db_name = opts.database_name();
     let track = Track::new(room, label, 3);
     let (stop_tx, stop) = watch::channel(false);
     let handles = open_all(
@@ -1388,8 +1455,8 @@ async fn main() -> anyhow::Result<()> {
                 match phase.as_str() {
                     "idle" if opts.idle > 0 => phase_idle(&opts, addr, &accounts).await?,
                     "idle" => {}
-                    "fan" => phase_fan(&opts, &api, addr, &accounts, &tag).await?,
-                    "put" => phase_put(&opts, &api, addr, &accounts, &tag).await?,
+                    "fan" => phase_fan(&opts, &api, &db, addr, &accounts, &tag).await?,
+                    "put" => phase_put(&opts, &api, &db, addr, &accounts, &tag).await?,
                     other => bail!("unknown phase {other} (idle, fan, put)"),
                 }
             }

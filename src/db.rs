@@ -47,6 +47,26 @@ pub fn worker_pool(cfg: &DatabaseSettings, size: u32) -> DatabaseConnection {
     sea_orm::SqlxPostgresConnector::from_sqlx_postgres_pool(pool)
 }
 
+/// The stream hub's own small pool: its one read per wake-up is planned afresh every time
+/// (`plan_cache_mode = force_custom_plan`). A cached generic plan made while `stream_events`
+/// was nearly empty scans the whole log once per subscriber until the next ANALYZE.
+pub fn stream_pool(cfg: &DatabaseSettings) -> DatabaseConnection {
+    use sea_orm::sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+    let connect = cfg
+        .url
+        .parse::<PgConnectOptions>()
+        .unwrap_or_default()
+        .options([("plan_cache_mode", "force_custom_plan")]);
+    let pool = PgPoolOptions::new()
+        .max_connections(2)
+        .min_connections(0)
+        .acquire_timeout(Duration::from_secs(cfg.acquire_timeout_secs))
+        .idle_timeout(Duration::from_secs(cfg.idle_timeout_secs))
+        .max_lifetime(Duration::from_secs(cfg.max_lifetime_secs))
+        .connect_lazy_with(connect);
+    sea_orm::SqlxPostgresConnector::from_sqlx_postgres_pool(pool)
+}
+
 /// The pool options from settings.
 pub fn options(cfg: &DatabaseSettings, url: &str) -> ConnectOptions {
     let mut opt = ConnectOptions::new(url.to_owned());

@@ -91,7 +91,7 @@ impl Application {
             crate::seed::run_all(&state).await?;
         }
         let hub = crate::stream::Hub::spawn(
-            db.clone(),
+            db::stream_pool(&settings.database),
             settings.database.url.clone(),
             settings.realtime.clone(),
         );
