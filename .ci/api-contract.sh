@@ -458,8 +458,8 @@ params.update({
     "list_replies": {"path.id": chat_msg},
     "get_receipts": {"path.id": chat_msg},
     "flag_message": {"path.id": chat_msg},
-    "add_reaction": {"path.id": chat_msg},
-    "remove_reaction": {"path.id": chat_msg},
+    "add_reaction": {"path.id": chat_msg, "path.kind": "thumbs_up"},
+    "remove_reaction": {"path.id": chat_msg, "path.kind": "heart"},
     "delete_message": {"path.id": chat_msg_del},
     "resolve_flag": {"path.id": chat_flag},
     # A long poll waits up to `timeout` seconds: the fuzzer asks for none.
@@ -523,6 +523,7 @@ dictionaries = {
     "currencies": currencies,
     "ledger_cursors": [ledger_cursor] if ledger_cursor else [],
     "audit_cursors": [audit_cursor] if audit_cursor else [],
+    "room_messages": [chat_msg],
     # Times the server requires to lie ahead (API key expiry).
     "future_times": ["2099-01-01T00:00:00Z"],
 }
@@ -548,6 +549,7 @@ op_bindings = {
     "create_my_api_key": {"body.expires_at": "future_times"},
     "list_wallet_transactions": {"query.cursor": "ledger_cursors"},
     "list_audit_logs": {"query.cursor": "audit_cursors"},
+    "mark_read": {"body.up_to": "room_messages"},
 }
 
 # --- positive_data_acceptance: 422s that no schema can prevent ------------------------------------

@@ -47,7 +47,7 @@ pub struct RoomPage {
 #[into_params(parameter_in = Query)]
 pub struct RoomListQuery {
     /// From a previous page's `next_cursor`.
-    #[param(max_length = 200)]
+    #[param(value_type = Option<String>, max_length = 53, pattern = "^[0-9]{1,16}_[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")]
     pub cursor: Option<Line<200>>,
     /// 1 to 100 (default 50).
     #[param(minimum = 1, maximum = 100)]

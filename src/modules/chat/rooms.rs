@@ -181,8 +181,17 @@ pub async fn list(state: &AppState, actor: &Actor, q: RoomListQuery) -> AppResul
     Ok(RoomPage { items, next_cursor })
 }
 
+/// `<microseconds>_<room id>`, as the schema's pattern says (at most 16 digits: every such
+/// number is a valid time).
 fn parse_cursor(c: &str) -> Option<(DateTime<Utc>, Uuid)> {
     let (micros, id) = c.split_once('_')?;
+    if micros.is_empty()
+        || micros.len() > 16
+        || !micros.bytes().all(|b| b.is_ascii_digit())
+        || id.len() != 36
+    {
+        return None;
+    }
     Some((
         DateTime::from_timestamp_micros(micros.parse().ok()?)?,
         Uuid::try_parse(id).ok()?,
