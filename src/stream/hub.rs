@@ -158,11 +158,6 @@ impl Hub {
         }
     }
 
-    /// Number of live subscriptions on this node.
-    pub fn subscribers(&self) -> usize {
-        self.lock().values().map(Vec::len).sum()
-    }
-
     /// Whether `user_id` has a subscription on this node.
     pub fn is_local(&self, user_id: Uuid) -> bool {
         self.lock().contains_key(&user_id)

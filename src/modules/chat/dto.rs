@@ -238,7 +238,7 @@ pub struct ReadRequest {
 }
 
 /// The caller's counts after moving the read position.
-#[derive(Debug, Serialize, ToSchema, FromQueryResult)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct UnreadResponse {
     pub unread_count: i64,
     pub mention_count: i64,

@@ -529,21 +529,17 @@ pub async fn react(
             "the message was deleted",
         ));
     }
-    let changed = if on {
-        db::exec(
-            &txn,
-            "INSERT INTO chat_reactions (message_id, user_id, kind) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
-            [id.into(), actor.id.into(), kind.as_str().into()],
-        )
-        .await?
+    let sql = if on {
+        "INSERT INTO chat_reactions (message_id, user_id, kind) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING"
     } else {
-        db::exec(
-            &txn,
-            "DELETE FROM chat_reactions WHERE message_id = $1 AND user_id = $2 AND kind = $3",
-            [id.into(), actor.id.into(), kind.as_str().into()],
-        )
-        .await?
-    }
+        "DELETE FROM chat_reactions WHERE message_id = $1 AND user_id = $2 AND kind = $3"
+    };
+    let changed = db::exec(
+        &txn,
+        sql,
+        [id.into(), actor.id.into(), kind.as_str().into()],
+    )
+    .await?
     .rows_affected();
     if changed > 0 {
         let counts = view(&txn, NOBODY, id).await?.reactions;
@@ -753,25 +749,14 @@ pub async fn read(
         let data = json!({"room_id": room_id, "user_id": actor.id, "up_to": req.up_to});
         stream::append(&txn, to, "receipt", Some(room_id), &data).await?;
     }
-    let out: UnreadResponse = db::row(
-        &txn,
-        format!(
-            "SELECT count(x.id) FILTER (WHERE true) AS unread_count,
-                    count(x.id) FILTER (WHERE m.user_id = ANY (x.mentions)) AS mention_count,
-                    m.last_read_id
-             FROM chat_members m
-             LEFT JOIN chat_messages x ON x.room_id = m.room_id
-                  AND x.id > coalesce(m.last_read_id, '{NIL}'::uuid) AND x.author_id <> m.user_id
-                  AND x.deleted_at IS NULL AND x.hidden_at IS NULL
-             WHERE m.room_id = $1 AND m.user_id = $2
-             GROUP BY m.user_id, m.last_read_id"
-        ),
-        [room_id.into(), actor.id.into()],
-    )
-    .await?
-    .ok_or_else(|| AppError::not_found("room"))?;
+    // The counts as the room list shows them (one definition of "unread").
+    let room = super::rooms::room(&txn, actor.id, room_id).await?;
     txn.commit().await?;
-    Ok(out)
+    Ok(UnreadResponse {
+        unread_count: room.unread_count,
+        mention_count: room.mention_count,
+        last_read_id: room.last_read_id,
+    })
 }
 
 /// Who read a message: a count always, the readers only in small rooms; members who switched

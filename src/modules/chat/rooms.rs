@@ -26,15 +26,24 @@ SELECT r.id, r.kind,
        ELSE r.name END AS name,
        r.topic, r.course_id, r.organization_id, r.member_count, r.message_count,
        r.last_message_at, r.archived_at IS NOT NULL AS archived, r.created_at,
-       m.role AS my_role, m.muted, m.last_read_id,
-       (SELECT count(*) FROM chat_messages x
-        WHERE x.room_id = r.id AND x.id > coalesce(m.last_read_id, '00000000-0000-0000-0000-000000000000')
-          AND x.author_id <> m.user_id AND x.deleted_at IS NULL AND x.hidden_at IS NULL) AS unread_count,
-       (SELECT count(*) FROM chat_messages x
-        WHERE x.room_id = r.id AND x.id > coalesce(m.last_read_id, '00000000-0000-0000-0000-000000000000')
-          AND x.author_id <> m.user_id AND x.deleted_at IS NULL AND x.hidden_at IS NULL
-          AND m.user_id = ANY (x.mentions)) AS mention_count
-FROM chat_rooms r JOIN chat_members m ON m.room_id = r.id AND m.user_id = $1";
+       m.role AS my_role, m.muted, m.last_read_id, c.unread_count, c.mention_count
+FROM chat_rooms r JOIN chat_members m ON m.room_id = r.id AND m.user_id = $1
+CROSS JOIN LATERAL (
+    SELECT count(*) AS unread_count, count(*) FILTER (WHERE m.user_id = ANY (x.mentions)) AS mention_count
+    FROM chat_messages x
+    WHERE x.room_id = r.id AND x.id > coalesce(m.last_read_id, '00000000-0000-0000-0000-000000000000')
+      AND x.author_id <> m.user_id AND x.deleted_at IS NULL AND x.hidden_at IS NULL) c";
+
+/// Whether a user has a socket on a live node: `online` and `idle` columns for the user named
+/// by `{user}` (a column or parameter). Nodes that stopped their heartbeat do not count.
+fn live_presence(user: &str) -> String {
+    format!(
+        "SELECT coalesce(bool_or(ps.status = 'online'), false) AS online,
+                coalesce(bool_or(ps.status = 'idle'), false) AS idle
+         FROM presence_sessions ps JOIN realtime_nodes n ON n.node_id = ps.node_id
+         WHERE ps.user_id = {user} AND n.seen_at > now() - interval '1 minute'"
+    )
+}
 
 /// The members of a room, as a recipients query (`$1` the room).
 pub(crate) fn members_of(room_id: Uuid) -> Recipients {
@@ -440,20 +449,19 @@ pub async fn members(
     membership(&state.db, id, actor.id).await?;
     Ok(db::rows(
         &state.db,
-        "SELECT m.user_id, u.display_name, m.role, m.joined_at,
+        format!(
+            "SELECT m.user_id, u.display_name, m.role, m.joined_at,
                 CASE WHEN p.online THEN 'online' WHEN p.idle THEN 'idle' ELSE 'offline' END AS presence,
                 CASE WHEN p.online OR p.idle THEN NULL ELSE s.last_seen_at END AS last_seen_at
          FROM chat_members m
          JOIN users u ON u.id = m.user_id
          LEFT JOIN user_last_seen s ON s.user_id = m.user_id
-         CROSS JOIN LATERAL (
-             SELECT coalesce(bool_or(ps.status = 'online'), false) AS online,
-                    coalesce(bool_or(ps.status = 'idle'), false) AS idle
-             FROM presence_sessions ps JOIN realtime_nodes n ON n.node_id = ps.node_id
-             WHERE ps.user_id = m.user_id AND n.seen_at > now() - interval '1 minute') p
+         CROSS JOIN LATERAL ({}) p
          WHERE m.room_id = $1
          ORDER BY m.joined_at, m.user_id
          LIMIT 1000",
+            live_presence("m.user_id")
+        ),
         [id.into()],
     )
     .await?)
@@ -753,19 +761,16 @@ async fn ensure_channel(
 
 /// Presence for one user as the member lists show it.
 pub async fn presence_of(db: &impl ConnectionTrait, user_id: Uuid) -> AppResult<PresenceStatus> {
-    let status: Option<String> = db::scalar(
-        db,
-        "SELECT CASE WHEN bool_or(ps.status = 'online') THEN 'online' ELSE 'idle' END
-         FROM presence_sessions ps JOIN realtime_nodes n ON n.node_id = ps.node_id
-         WHERE ps.user_id = $1 AND n.seen_at > now() - interval '1 minute'
-         HAVING count(*) > 0",
-        [user_id.into()],
-    )
-    .await?;
-    Ok(match status.as_deref() {
-        Some("online") => PresenceStatus::Online,
-        Some(_) => PresenceStatus::Idle,
-        None => PresenceStatus::Offline,
+    #[derive(FromQueryResult)]
+    struct Live {
+        online: bool,
+        idle: bool,
+    }
+    let live: Option<Live> = db::row(db, live_presence("$1"), [user_id.into()]).await?;
+    Ok(match live {
+        Some(Live { online: true, .. }) => PresenceStatus::Online,
+        Some(Live { idle: true, .. }) => PresenceStatus::Idle,
+        _ => PresenceStatus::Offline,
     })
 }
 
