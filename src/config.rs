@@ -35,6 +35,7 @@ pub struct Settings {
     pub audit: AuditSettings,
     pub realtime: RealtimeSettings,
     pub chat: ChatSettings,
+    pub forums: ForumSettings,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -168,6 +169,22 @@ pub struct ChatSettings {
     pub receipt_detail_max_members: i32,
     /// Messages one user may send per minute, over all rooms.
     pub messages_per_minute: u32,
+}
+
+/// Forum moderation and the limits on new accounts (Discourse's new-user limits, course-aware).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ForumSettings {
+    /// Distinct open flags that hide a post until a moderator reviews it.
+    pub auto_hide_flags: i64,
+    /// Accounts younger than this many days are new and post under the limits below.
+    pub new_account_days: i64,
+    /// Seconds a new account waits between two posts.
+    pub new_post_interval_secs: i64,
+    /// Posts (replies and threads) a new account may write per 24 hours.
+    pub new_daily_posts: i64,
+    /// Threads a new account may start per 24 hours.
+    pub new_daily_threads: i64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -313,6 +330,19 @@ impl Settings {
         }
         if self.chat.messages_per_minute == 0 {
             return Err(err("chat.messages_per_minute", "must be greater than 0"));
+        }
+        if self.forums.auto_hide_flags < 1 {
+            return Err(err("forums.auto_hide_flags", "must be at least 1"));
+        }
+        if self.forums.new_account_days < 0
+            || self.forums.new_post_interval_secs < 0
+            || self.forums.new_daily_posts < 1
+            || self.forums.new_daily_threads < 1
+        {
+            return Err(err(
+                "forums",
+                "new_account_days and new_post_interval_secs must not be negative, the daily limits at least 1",
+            ));
         }
         if self.server.payload_limit_bytes == 0 {
             return Err(err("server.payload_limit_bytes", "must be greater than 0"));

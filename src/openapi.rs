@@ -39,6 +39,7 @@ pub use crate::http::{API_KEY, BEARER};
         (name = "certificates", description = "Verifiable credentials (Open Badges 3.0): certificates, badges, status lists, DID documents and verification"),
         (name = "realtime", description = "The per-user event stream: WebSocket, long polling and the snapshot to resync from"),
         (name = "chat", description = "Rooms (direct, group, course and organization channels), messages, reactions, read positions and receipts"),
+        (name = "forums", description = "Course, organization and site-wide forums: threaded replies, Q&A, moderation and search"),
         (name = "moderation", description = "One queue of flags for chat messages and forum posts"),
     )
 )]

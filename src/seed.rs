@@ -50,6 +50,10 @@ pub async fn run_all(state: &AppState) -> anyhow::Result<SeedReport> {
         "chat_messages",
         crate::modules::chat::seed_demo(state).await?,
     ));
+    report.push((
+        "forum_posts",
+        crate::modules::forums::seed_demo(state).await?,
+    ));
     Ok(report)
 }
 

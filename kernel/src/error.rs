@@ -74,6 +74,8 @@ error_codes! {
     NotAMember = ("not_a_member", 403, "Only members of the organization may do this in its name.");
     NotEnrolled = ("not_enrolled", 403, "The caller is not enrolled in the course (404 where the enrollment itself is the resource).");
     EnrollmentRequired = ("enrollment_required", 403, "Enrol in the course first.");
+    PostingRestricted = ("posting_restricted", 403, "The forum's posting rule does not let the caller start threads or reply here.");
+    ForumBanned = ("forum_banned", 403, "The caller is banned from this forum (until the ban's `until`).");
     OriginNotAllowed = ("origin_not_allowed", 403, "The `Origin` of this WebSocket is not in the allowed origins.");
     // Not found (404, 405).
     NotFound = ("not_found", 404, "The resource does not exist, or the caller may not know it does.");
@@ -116,6 +118,9 @@ error_codes! {
     MessageDeleted = ("message_deleted", 409, "The message was deleted.");
     AlreadyFlagged = ("already_flagged", 409, "You flagged this already.");
     FlagResolved = ("flag_resolved", 409, "The flag was resolved already.");
+    PostDeleted = ("post_deleted", 409, "The post was deleted.");
+    ThreadLocked = ("thread_locked", 409, "The thread is locked: only its forum's staff post in it.");
+    ThreadMerged = ("thread_merged", 409, "The thread was merged into another (`merged_into_id`); post there.");
     RoomMembershipManaged = ("room_membership_managed", 409, "This room's members follow enrollments, organization membership or the pair it joins; they cannot be changed by hand.");
     // Validation and business rules (413, 415, 422).
     PayloadTooLarge = ("payload_too_large", 413, "The body exceeds the size limit.");

@@ -16,6 +16,7 @@ mod m20261130_000007_self_service_permissions;
 mod m20261130_000008_audit_sealer_and_keys;
 mod m20261130_000009_certificates;
 mod m20261130_000010_realtime_chat;
+mod m20261130_000011_forums;
 
 /// Every migration, in the order it applies.
 pub struct Migrator;
@@ -34,6 +35,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000008_audit_sealer_and_keys::Migration),
             Box::new(m20261130_000009_certificates::Migration),
             Box::new(m20261130_000010_realtime_chat::Migration),
+            Box::new(m20261130_000011_forums::Migration),
         ]
     }
 }

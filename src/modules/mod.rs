@@ -8,6 +8,7 @@ pub mod assessments;
 pub mod audit;
 pub mod certificates;
 pub mod chat;
+pub mod forums;
 pub mod identity;
 pub mod keys;
 pub mod lms;
@@ -54,7 +55,10 @@ pub fn hooks() -> Hooks {
             (EventKind::OrganizationJoined, chat::on_membership_change),
             (EventKind::OrganizationLeft, chat::on_membership_change),
         ],
-        moderate: vec![(kernel::enums::FlagTarget::ChatMessage, chat::moderate)],
+        moderate: vec![
+            (kernel::enums::FlagTarget::ChatMessage, chat::moderate),
+            (kernel::enums::FlagTarget::ForumPost, forums::moderate),
+        ],
     }
 }
 
@@ -77,6 +81,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .configure(certificates::routes)
             .configure(realtime::routes)
             .configure(chat::routes)
+            .configure(forums::routes)
             .configure(moderation::routes),
     );
 }

@@ -185,6 +185,7 @@ where
 mod assessments;
 mod certificates;
 mod chat;
+mod forums;
 mod identity;
 mod keys;
 mod lms;
@@ -199,6 +200,7 @@ pub use certificates::{AchievementKind, BadgeRuleKind, CredentialStatus, StatusP
 pub use chat::{
     FlagAction, FlagReason, FlagState, FlagTarget, PresenceStatus, ReactionKind, RoomKind, RoomRole,
 };
+pub use forums::{PostOrder, PostingRule, SubscriptionLevel, ThreadKind};
 pub use identity::{AccountStatus, EmailTokenPurpose, LoginOutcome, RevokeReason};
 pub use keys::KeyPurpose;
 pub use lms::{

@@ -17,8 +17,8 @@ use super::dto::{
     MessagePage, MessageResponse, ReadRequest, Reader, ReceiptsResponse, SearchQuery,
     SendMessageRequest, UnreadResponse,
 };
-use super::render;
 use super::rooms::{Membership, RoomRow, members_of, membership};
+use crate::markdown as render;
 use crate::modules::audit::{self, AuditEvent};
 use crate::modules::moderation;
 use crate::state::AppState;

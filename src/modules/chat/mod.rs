@@ -12,12 +12,11 @@
 
 mod dto;
 mod messages;
-mod render;
 mod rooms;
 mod routes;
 mod seed;
 
-pub use dto::RoomResponse;
+pub use dto::{ReactionCount, RoomResponse};
 pub use rooms::{all_rooms, presence_of, presence_watchers, typing_recipients};
 pub use seed::seed_demo;
 

@@ -1,8 +1,9 @@
 //! `moderation`: one queue of flags for chat messages and forum posts.
 //!
 //! Owns `moderation_flags`. Rules: a member flags content once (409 `already_flagged`); each
-//! flag carries the scope of the content (platform, organization or course), and only holders
-//! of `chat:moderate` there see and resolve it; resolving applies the action through the
+//! flag carries the scope of the content (platform, organization or course); holders of
+//! `chat:moderate` there see and resolve chat flags, holders of `forum:moderate` forum flags
+//! (course instructors hold it in their course); resolving applies the action through the
 //! content's module (hide, delete, dismiss) and closes every open flag on the same content,
 //! audited in the same transaction.
 
@@ -11,9 +12,7 @@ mod routes;
 use chrono::{DateTime, Utc};
 use kernel::enums::{FlagAction, FlagReason, FlagState, FlagTarget};
 use kernel::text::Text;
-use kernel::{
-    Actor, AppError, AppResult, ErrorCode, FieldError, RequestMeta, Scope, ScopeType, db,
-};
+use kernel::{Actor, AppError, AppResult, ErrorCode, RequestMeta, Scope, ScopeType, db};
 use sea_orm::{DatabaseTransaction, FromQueryResult, TransactionTrait};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -71,6 +70,9 @@ pub struct FlagQuery {
     /// `open` when absent.
     #[param(inline)]
     pub state: Option<FlagState>,
+    /// Only flags on this kind of content (of the kinds you moderate).
+    #[param(inline)]
+    pub target_type: Option<FlagTarget>,
     #[param(inline)]
     pub scope_type: Option<ScopeType>,
     pub scope_id: Option<Uuid>,
@@ -149,48 +151,70 @@ pub async fn flag_in(
     Ok(row)
 }
 
-async fn require_moderator(
-    state: &AppState,
-    actor: &Actor,
-    scope_type: ScopeType,
-    scope_id: Option<Uuid>,
-) -> AppResult<()> {
-    let scope = match (scope_type, scope_id) {
-        (ScopeType::Global, None) => Scope::Global,
-        (ScopeType::Organization, Some(id)) => Scope::Organization(id),
-        (ScopeType::Course, Some(id)) => crate::authz::resolve(
-            state,
-            Scope::Course {
-                id,
-                organization_id: None,
-            },
-        )
-        .await?
-        .unwrap_or(Scope::Course {
-            id,
-            organization_id: None,
-        }),
-        _ => {
-            return Err(AppError::validation(vec![FieldError::new(
-                "#/scope_id",
-                "scope_id goes with an organization or course scope_type, and only with one",
-            )]));
-        }
-    };
-    crate::authz::require(state, actor, "chat:moderate", scope).await
+/// The permission that moderates a kind of content.
+fn permission_for(target: FlagTarget) -> &'static str {
+    match target {
+        FlagTarget::ChatMessage => "chat:moderate",
+        FlagTarget::ForumPost => "forum:moderate",
+    }
 }
 
-/// The flags of one scope (`chat:moderate` there), oldest first.
+async fn scope_of(
+    state: &AppState,
+    scope_type: ScopeType,
+    scope_id: Option<Uuid>,
+) -> AppResult<Scope> {
+    let scope = Scope::from_parts(scope_type, scope_id)?;
+    Ok(match scope {
+        Scope::Course { id, .. } => {
+            crate::authz::resolve(state, scope)
+                .await?
+                .unwrap_or(Scope::Course {
+                    id,
+                    organization_id: None,
+                })
+        }
+        other => other,
+    })
+}
+
+/// The kinds of content the caller moderates in a scope.
+async fn moderated_kinds(
+    state: &AppState,
+    actor: &Actor,
+    scope: Scope,
+) -> AppResult<Vec<FlagTarget>> {
+    let mut kinds = Vec::new();
+    for kind in FlagTarget::ALL {
+        if crate::authz::allowed(state, actor, permission_for(*kind), scope).await? {
+            kinds.push(*kind);
+        }
+    }
+    Ok(kinds)
+}
+
+/// The flags of one scope, of the kinds the caller moderates there (`chat:moderate`,
+/// `forum:moderate`), oldest first.
 pub async fn list(state: &AppState, actor: &Actor, q: FlagQuery) -> AppResult<FlagPage> {
     let scope_type = q.scope_type.unwrap_or(ScopeType::Global);
-    require_moderator(state, actor, scope_type, q.scope_id).await?;
+    let scope = scope_of(state, scope_type, q.scope_id).await?;
+    let mut kinds = moderated_kinds(state, actor, scope).await?;
+    if let Some(only) = q.target_type {
+        kinds.retain(|k| *k == only);
+    }
+    if kinds.is_empty() {
+        return Err(AppError::forbidden(
+            "you moderate no content of this kind in this scope",
+        ));
+    }
     let limit = kernel::pagination::feed_limit(q.limit, 50, 100)?;
+    let kinds: Vec<String> = kinds.iter().map(|k| k.as_str().to_owned()).collect();
     let mut items: Vec<FlagResponse> = db::rows(
         &state.db,
         format!(
             "SELECT {FLAG_COLUMNS} FROM moderation_flags
              WHERE state = $1 AND scope_type = $2 AND scope_id IS NOT DISTINCT FROM $3
-               AND ($4::uuid IS NULL OR id > $4)
+               AND ($4::uuid IS NULL OR id > $4) AND target_type = ANY ($6)
              ORDER BY id LIMIT $5"
         ),
         [
@@ -199,6 +223,7 @@ pub async fn list(state: &AppState, actor: &Actor, q: FlagQuery) -> AppResult<Fl
             q.scope_id.into(),
             q.cursor.into(),
             (limit + 1).into(),
+            kinds.into(),
         ],
     )
     .await?;
@@ -228,15 +253,10 @@ pub async fn resolve(
     )
     .await?
     .ok_or_else(|| AppError::not_found("flag"))?;
-    require_moderator(state, actor, flag.scope_type, flag.scope_id)
-        .await
-        .map_err(|e| {
-            if e.code() == ErrorCode::Forbidden {
-                AppError::not_found("flag")
-            } else {
-                e
-            }
-        })?;
+    let scope = scope_of(state, flag.scope_type, flag.scope_id).await?;
+    if !crate::authz::allowed(state, actor, permission_for(flag.target_type), scope).await? {
+        return Err(AppError::not_found("flag"));
+    }
     if flag.state == FlagState::Resolved {
         return Err(AppError::new(
             ErrorCode::FlagResolved,

@@ -9,11 +9,11 @@ use crate::http::auth::{AuthUser, ClientInfo};
 use crate::http::extract::{Json, Query};
 use crate::state::AppState;
 
-/// The flags of one scope (chat messages, later forum posts), oldest first; needs
-/// `chat:moderate` there. Without `scope_type`, the platform-wide flags.
+/// The flags of one scope, oldest first: chat messages for holders of `chat:moderate` there,
+/// forum posts for holders of `forum:moderate`. Without `scope_type`, the platform-wide flags.
 #[utoipa::path(
     tag = "moderation",
-    security(("api_key" = ["chat:moderate"])),
+    security(("api_key" = ["chat:moderate"]), ("api_key" = ["forum:moderate"])),
     params(FlagQuery),
     responses((status = 200, body = FlagPage))
 )]
@@ -32,7 +32,7 @@ pub async fn list_flags(
 /// content. Moderators of the flag's scope only (others get 404).
 #[utoipa::path(
     tag = "moderation",
-    security(("api_key" = ["chat:moderate"])),
+    security(("api_key" = ["chat:moderate"]), ("api_key" = ["forum:moderate"])),
     params(("id" = Uuid, Path, description = "Flag id")),
     request_body = ResolveRequest,
     responses(

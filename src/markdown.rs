@@ -1,4 +1,4 @@
-//! Message bodies: Markdown rendered to HTML that is safe to insert into a page (ammonia's
+//! Markdown bodies (chat messages, forum posts): rendered to HTML that is safe to insert into a page (ammonia's
 //! allow-list; client HTML is never trusted, links get `rel="noopener noreferrer nofollow"`),
 //! and the `@handle` mentions a body names.
 
