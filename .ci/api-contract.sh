@@ -134,6 +134,8 @@ server_env=(
     AZORA__SECURITY__LOCKOUT_THRESHOLD=1000000
     AZORA__SECURITY__ARGON2_MEMORY_KIB=1024
     AZORA__SECURITY__ARGON2_ITERATIONS=1
+    # The demo accounts are new: forum limits on new accounts would turn most posts into 429s.
+    AZORA__FORUMS__NEW_ACCOUNT_DAYS=0
 )
 log "migrating and seeding $DB"
 env "${server_env[@]}" "$BIN" migrate up >"$REPORT_DIR/migrate.log" 2>&1 \
@@ -401,6 +403,20 @@ chat_msg = call("POST", f"/chat/rooms/{room_keep}/messages", token, {"body": "he
 chat_msg_del = call("POST", f"/chat/rooms/{room_keep}/messages", token, {"body": "to delete"})["id"]
 chat_flag = call("POST", f"/chat/messages/{chat_msg}/flags", token, {"reason": "spam"})["id"]
 
+# Forums: a site-wide forum of the admin's (the run's user posts there); a discussion with
+# replies of the run's user (one to delete) and one of the admin's to split off; a question with
+# the admin's answer; a thread to merge away; a ban of the throwaway user to lift.
+forum = call("POST", "/forums", ta, {"scope_type": "global", "name": f"CI forum {TAG}"})["id"]
+f_thread = call("POST", f"/forums/{forum}/threads", token, {"title": "CI thread about testing", "body": "hello CI"})["id"]
+f_question = call("POST", f"/forums/{forum}/threads", token, {"title": "CI question", "body": "why CI?", "kind": "question"})["id"]
+f_answer = call("POST", f"/forums/threads/{f_question}/posts", ta, {"body": "because testing"})["id"]
+f_post = call("POST", f"/forums/threads/{f_thread}/posts", token, {"body": "a reply"})["id"]
+f_post_del = call("POST", f"/forums/threads/{f_thread}/posts", token, {"body": "to delete"})["id"]
+f_split = call("POST", f"/forums/threads/{f_thread}/posts", ta, {"body": "to split off"})["id"]
+f_merge = call("POST", f"/forums/{forum}/threads", ta, {"title": "CI to merge", "body": "merge me"})["id"]
+call("POST", f"/forums/{forum}/bans", ta, {"user_id": user_u})
+f_paths = [p["path"] for p in call("GET", f"/forums/threads/{f_thread}/posts?order=tree", token)["items"]]
+
 # --- path parameters, per operation --------------------------------------------------------
 # Keyed by operationId; every {param} of the document must be covered (checked below).
 params = {
@@ -462,6 +478,23 @@ params.update({
     "remove_reaction": {"path.id": chat_msg, "path.kind": "heart"},
     "delete_message": {"path.id": chat_msg_del},
     "resolve_flag": {"path.id": chat_flag},
+    **{op: {"path.id": forum} for op in (
+        "get_forum", "update_forum", "list_threads", "create_thread", "similar_threads",
+        "subscribe_forum", "list_forum_bans", "ban_from_forum",
+    )},
+    "lift_forum_ban": {"path.id": forum, "path.user_id": user_u},
+    **{op: {"path.id": f_thread} for op in ("get_thread", "update_thread", "list_posts", "create_post", "subscribe_thread")},
+    **{op: {"path.id": f_question} for op in ("accept_answer", "unaccept_answer")},
+    "merge_thread": {"path.id": f_merge},
+    **{op: {"path.id": f_post} for op in (
+        "get_post", "edit_post", "list_post_revisions", "flag_post",
+    )},
+    "add_post_reaction": {"path.id": f_post, "path.kind": "thumbs_up"},
+    "remove_post_reaction": {"path.id": f_post, "path.kind": "heart"},
+    **{op: {"path.id": f_answer} for op in ("vote_post", "unvote_post")},
+    "delete_post": {"path.id": f_post_del},
+    "split_post": {"path.id": f_split},
+    "list_lesson_threads": {"path.id": seed_lessons[0]},
     # A long poll waits up to `timeout` seconds: the fuzzer asks for none.
     "poll_events": {"query.timeout": 0},
     "update_organization": {"path.id": org},
@@ -524,6 +557,11 @@ dictionaries = {
     "ledger_cursors": [ledger_cursor] if ledger_cursor else [],
     "audit_cursors": [audit_cursor] if audit_cursor else [],
     "room_messages": [chat_msg],
+    "forums": [forum],
+    "forum_threads": [f_thread],
+    "forum_answers": [f_answer],
+    "forum_posts": [f_post],
+    "forum_paths": f_paths,
     # Times the server requires to lie ahead (API key expiry).
     "future_times": ["2099-01-01T00:00:00Z"],
 }
@@ -550,6 +588,14 @@ op_bindings = {
     "list_wallet_transactions": {"query.cursor": "ledger_cursors"},
     "list_audit_logs": {"query.cursor": "audit_cursors"},
     "mark_read": {"body.up_to": "room_messages"},
+    "create_post": {"body.parent_id": "forum_posts"},
+    "create_forum": {"body.parent_id": "forums"},
+    "accept_answer": {"body.post_id": "forum_answers"},
+    "merge_thread": {"body.into_thread_id": "forum_threads"},
+    "list_posts": {"query.cursor": "forum_paths"},
+    "update_thread": {"body.forum_id": "forums"},
+    "split_post": {"body.forum_id": "forums"},
+    "search_forums": {"query.forum_id": "forums"},
 }
 
 # --- positive_data_acceptance: 422s that no schema can prevent ------------------------------------
@@ -593,6 +639,16 @@ business_422 = {
     "list_messages": "at most one of before, after, around, anchor; `around` must be a message of the room",
     "list_flags": "scope_id goes with an organization or course scope_type",
     "update_room": "a direct room is named after the other person",
+    "create_forum": "scope_id must match scope_type and name an organization or course; parents nest three levels",
+    "update_thread": "links must name the forum's course",
+    "create_thread": "links must name the forum's course",
+    "vote_post": "only answers in question threads take votes, 1 or -1",
+    "accept_answer": "only question threads have answers; the post must be a reply there",
+    "unaccept_answer": "only question threads have answers",
+    "split_post": "the root post cannot be split off",
+    "merge_thread": "a thread does not merge into itself",
+    "ban_from_forum": "nobody bans themselves",
+    "list_posts": "a cursor must be of the order asked for (a path for tree, a post id for flat)",
 }
 # (2) A body field naming another resource (`no such ...`): the fuzzing phase draws it from the
 # dictionaries above, but the examples and coverage phases do not use dictionaries, so there the
