@@ -322,7 +322,7 @@ pub struct BanRequest {
 #[into_params(parameter_in = Query)]
 pub struct SimilarQuery {
     /// The title being written.
-    #[param(value_type = String, min_length = 1, max_length = 300)]
+    #[param(min_length = 1, max_length = 300)]
     pub title: Line<300>,
 }
 
@@ -330,7 +330,7 @@ pub struct SimilarQuery {
 #[into_params(parameter_in = Query)]
 pub struct SearchQuery {
     /// Words to find (web search syntax: `"a phrase"`, `-word`, `or`).
-    #[param(value_type = String, min_length = 1, max_length = 200)]
+    #[param(min_length = 1, max_length = 200)]
     pub q: Line<200>,
     pub forum_id: Option<Uuid>,
     pub author_id: Option<Uuid>,

@@ -20,8 +20,8 @@
 //! `search`, `seed`; `routes` and `dto` serve them all.
 
 mod access;
-mod dto;
 mod boards;
+mod dto;
 mod posts;
 mod routes;
 mod search;

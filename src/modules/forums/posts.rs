@@ -12,11 +12,11 @@ use serde_json::json;
 use uuid::Uuid;
 
 use super::access::{self, Access, Posting};
+use super::boards::set_level_in;
 use super::dto::{
     CreatePostRequest, EditPostRequest, ListPostsQuery, PostPage, PostResponse, RevisionResponse,
     VoteRequest,
 };
-use super::boards::set_level_in;
 use crate::markdown;
 use crate::modules::audit::{self, AuditEvent};
 use crate::modules::moderation::{self, FlagRequest, FlagResponse};
@@ -763,4 +763,21 @@ pub async fn subscribe(
 ) -> AppResult<()> {
     thread_for(state, actor, thread_id).await?;
     set_level_in(&state.db, actor.id, "thread", thread_id, level).await
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tree_cursors_are_paths_of_post_numbers() {
+        assert_eq!(parse_path("1").unwrap(), vec![1]);
+        assert_eq!(parse_path("1.4.9").unwrap(), vec![1, 4, 9]);
+        for bad in ["", "1..2", "1.-2", "+1", "1.a", "1234567890", "1.2."] {
+            assert!(parse_path(bad).is_err(), "{bad} parsed");
+        }
+        let deep = vec!["1"; 65].join(".");
+        assert!(parse_path(&deep).is_err());
+    }
 }

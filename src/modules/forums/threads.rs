@@ -11,11 +11,11 @@ use serde_json::json;
 use uuid::Uuid;
 
 use super::access::{self, Access, Posting};
+use super::boards::require_staff;
 use super::dto::{
     AcceptRequest, CreateThreadRequest, ListThreadsQuery, MergeRequest, SplitRequest, ThreadPage,
     ThreadResponse, UpdateThreadRequest,
 };
-use super::boards::require_staff;
 use super::posts::{self, ThreadRow, insert_in, notify_in, thread_for, thread_row};
 use crate::modules::audit::{self, AuditEvent};
 use crate::state::AppState;
@@ -264,23 +264,27 @@ pub async fn update(
     let lesson = match req.lesson_id {
         Some(l) => l,
         None => {
-            db::scalar(
+            // The column may be NULL: read as an Option, or an unlinked thread fails with a 500.
+            db::scalar::<Option<Uuid>, _>(
                 &state.db,
                 "SELECT lesson_id FROM forum_threads WHERE id = $1",
                 [id.into()],
             )
             .await?
+            .flatten()
         }
     };
     let assessment = match req.assessment_id {
         Some(x) => x,
         None => {
-            db::scalar(
+            // The column may be NULL: read as an Option, or an unlinked thread fails with a 500.
+            db::scalar::<Option<Uuid>, _>(
                 &state.db,
                 "SELECT assessment_id FROM forum_threads WHERE id = $1",
                 [id.into()],
             )
             .await?
+            .flatten()
         }
     };
     let (lesson, assessment) = if req.lesson_id.is_some() || req.assessment_id.is_some() {
@@ -701,6 +705,10 @@ pub async fn similar(
     title: &str,
 ) -> AppResult<Vec<ThreadResponse>> {
     let a = access::access(state, actor, forum_id).await?;
+    // Blank is schema-valid and matches nothing; empty is not (minLength).
+    if title.is_empty() {
+        return Err(AppError::field("title", "must not be empty"));
+    }
     Ok(db::rows(
         &state.db,
         format!(
@@ -742,4 +750,30 @@ pub async fn for_lesson(
         [actor.id.into(), lesson_id.into(), visible.into()],
     )
     .await?)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn thread_cursors_round_trip_and_refuse_garbage() {
+        let id = Uuid::now_v7();
+        let at = DateTime::from_timestamp_micros(1_764_500_000_123_456).unwrap();
+        let (pinned, when, back) =
+            parse_cursor(&format!("1_{}_{id}", at.timestamp_micros())).unwrap();
+        assert!(pinned);
+        assert_eq!(when, at);
+        assert_eq!(back, id);
+        for bad in [
+            "",
+            "2_1_x",
+            "0__",
+            "0_-5_00000000-0000-0000-0000-000000000000",
+            "0_1_nope",
+        ] {
+            assert!(parse_cursor(bad).is_err(), "{bad} parsed");
+        }
+    }
 }
