@@ -321,16 +321,15 @@ pub struct BanRequest {
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct SimilarQuery {
-    /// The title being written.
-    #[param(min_length = 1, max_length = 300)]
+    /// The title being written (a blank one matches nothing).
     pub title: Line<300>,
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct SearchQuery {
-    /// Words to find (web search syntax: `"a phrase"`, `-word`, `or`).
-    #[param(min_length = 1, max_length = 200)]
+    /// Words to find (web search syntax: `"a phrase"`, `-word`, `or`); a blank one finds
+    /// nothing.
     pub q: Line<200>,
     pub forum_id: Option<Uuid>,
     pub author_id: Option<Uuid>,

@@ -45,10 +45,6 @@ struct Row {
 }
 
 pub async fn search(state: &AppState, actor: &Actor, q: SearchQuery) -> AppResult<Page<SearchHit>> {
-    // Blank is schema-valid and finds nothing; empty is not (minLength).
-    if q.q.is_empty() {
-        return Err(kernel::AppError::field("q", "must not be empty"));
-    }
     let paging = Paging::new(q.page, q.per_page)?;
     let visible = access::visible_forum_ids(state, actor).await?;
     let params = || -> Vec<sea_orm::Value> {

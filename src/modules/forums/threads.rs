@@ -705,10 +705,6 @@ pub async fn similar(
     title: &str,
 ) -> AppResult<Vec<ThreadResponse>> {
     let a = access::access(state, actor, forum_id).await?;
-    // Blank is schema-valid and matches nothing; empty is not (minLength).
-    if title.is_empty() {
-        return Err(AppError::field("title", "must not be empty"));
-    }
     Ok(db::rows(
         &state.db,
         format!(
