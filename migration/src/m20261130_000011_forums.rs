@@ -88,6 +88,10 @@ CREATE INDEX forum_posts_tree_idx ON forum_posts (thread_id, path);
 CREATE INDEX forum_posts_flat_idx ON forum_posts (thread_id, id);
 CREATE INDEX forum_posts_author_idx ON forum_posts (author_id, created_at);
 CREATE INDEX forum_posts_search_idx ON forum_posts USING gin (search);
+-- For the foreign keys that point at posts (cascading deletes check them).
+CREATE INDEX forum_posts_parent_idx ON forum_posts (parent_id) WHERE parent_id IS NOT NULL;
+CREATE INDEX forum_threads_root_idx ON forum_threads (root_post_id);
+CREATE INDEX forum_threads_accepted_idx ON forum_threads (accepted_post_id) WHERE accepted_post_id IS NOT NULL;
 ALTER TABLE forum_threads ADD FOREIGN KEY (root_post_id) REFERENCES forum_posts (id) DEFERRABLE INITIALLY DEFERRED;
 ALTER TABLE forum_threads ADD FOREIGN KEY (accepted_post_id) REFERENCES forum_posts (id) ON DELETE SET NULL;
 
