@@ -8,30 +8,20 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use futures_util::future::join_all;
-use reqwest::{Method, Response};
 use rust_decimal::Decimal;
 use sea_orm::{ConnectionTrait, DbBackend, Statement};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
+use crate::helpers::lms::{
+    add_lesson, add_module, complete, complete_course, create_course, draft_course, enroll,
+    enroll_resp, progress, publish, published_course_with_lessons, put_as, staff, text_lesson,
+};
 use crate::helpers::users::{PASSWORD, TestUser};
+use crate::helpers::ws::{expect, uuid_of};
 use crate::helpers::{TestApp, assert_problem};
 
 // ------------------------------------------------------------------ helpers
-
-/// Asserts the status (showing the body when it differs) and returns the JSON body
-/// (`Null` when empty).
-async fn expect(resp: Response, status: u16) -> Value {
-    let got = resp.status().as_u16();
-    let url = resp.url().path().to_owned();
-    let text = resp.text().await.expect("a body");
-    assert_eq!(got, status, "{url}: {text}");
-    if text.is_empty() {
-        Value::Null
-    } else {
-        serde_json::from_str(&text).unwrap_or_else(|e| panic!("{url}: not JSON ({e}): {text}"))
-    }
-}
 
 /// A JSON decimal string as a number (`"12.50"` -> 12.50); panics on anything else.
 fn dec(v: &Value) -> Decimal {
@@ -45,13 +35,6 @@ fn d(s: &str) -> Decimal {
     Decimal::from_str(s).unwrap()
 }
 
-fn uuid_of(v: &Value) -> Uuid {
-    v.as_str()
-        .unwrap_or_else(|| panic!("a uuid string, got {v}"))
-        .parse()
-        .unwrap()
-}
-
 fn ids_of(items: &Value) -> Vec<Uuid> {
     items
         .as_array()
@@ -59,26 +42,6 @@ fn ids_of(items: &Value) -> Vec<Uuid> {
         .iter()
         .map(|i| uuid_of(&i["id"]))
         .collect()
-}
-
-async fn put_as(app: &TestApp, path: &str, user: &TestUser, body: &Value) -> Response {
-    app.call(Method::PUT, path, &user.access_token, Some(body))
-        .await
-}
-
-/// The people most tests need: a course owner (global `instructor`) and an `admin`.
-struct Staff {
-    owner: TestUser,
-    admin: TestUser,
-}
-
-async fn staff(app: &TestApp) -> Staff {
-    Staff {
-        owner: app
-            .signup_with_role("owner@example.com", "instructor")
-            .await,
-        admin: app.signup_with_role("admin@example.com", "admin").await,
-    }
 }
 
 /// `POST /categories` by an admin; returns the new id.
@@ -94,138 +57,6 @@ async fn category(app: &TestApp, admin: &TestUser, name: &str, parent: Option<Uu
     )
     .await;
     uuid_of(&node["id"])
-}
-
-/// `POST /courses`; asserts 201 and returns the course.
-async fn create_course(app: &TestApp, instructor: &TestUser, body: Value) -> Value {
-    expect(app.post_as("/api/v1/courses", instructor, &body).await, 201).await
-}
-
-/// `POST /courses/{id}/modules` at the end; returns the module's id.
-async fn add_module(app: &TestApp, who: &TestUser, course: Uuid, title: &str) -> Uuid {
-    let m = expect(
-        app.post_as(
-            &format!("/api/v1/courses/{course}/modules"),
-            who,
-            &json!({"title": title}),
-        )
-        .await,
-        201,
-    )
-    .await;
-    uuid_of(&m["id"])
-}
-
-/// `POST /modules/{id}/lessons` with `body` over defaults (a text lesson); returns the lesson.
-async fn add_lesson(app: &TestApp, who: &TestUser, module: Uuid, body: Value) -> Value {
-    let mut full = json!({"title": "A lesson", "kind": "text", "content": "Some words."});
-    for (k, v) in body.as_object().expect("an object") {
-        full[k] = v.clone();
-    }
-    expect(
-        app.post_as(&format!("/api/v1/modules/{module}/lessons"), who, &full)
-            .await,
-        201,
-    )
-    .await
-}
-
-async fn text_lesson(app: &TestApp, who: &TestUser, module: Uuid, title: &str) -> Uuid {
-    uuid_of(&add_lesson(app, who, module, json!({"title": title})).await["id"])
-}
-
-/// `POST /courses/{id}/publish` by an admin; asserts 200.
-async fn publish(app: &TestApp, admin: &TestUser, course: Uuid) -> Value {
-    expect(
-        app.post_as(
-            &format!("/api/v1/courses/{course}/publish"),
-            admin,
-            &json!({}),
-        )
-        .await,
-        200,
-    )
-    .await
-}
-
-/// A course with its module and lessons.
-struct Course {
-    id: Uuid,
-    module: Uuid,
-    lessons: Vec<Uuid>,
-}
-
-/// A draft of `n` text lessons in one module, owned by `owner`.
-async fn draft_course(
-    app: &TestApp,
-    owner: &TestUser,
-    title: &str,
-    n: usize,
-    extra: Value,
-) -> Course {
-    let mut body = json!({"title": title, "description": format!("All about {title}.")});
-    for (k, v) in extra.as_object().expect("an object") {
-        body[k] = v.clone();
-    }
-    let id = uuid_of(&create_course(app, owner, body).await["id"]);
-    let module = add_module(app, owner, id, "Module one").await;
-    let mut lessons = Vec::new();
-    for i in 0..n {
-        lessons.push(text_lesson(app, owner, module, &format!("Lesson {i}")).await);
-    }
-    Course {
-        id,
-        module,
-        lessons,
-    }
-}
-
-/// A published course of `n` lessons; `price` in USD (free when `None`).
-async fn published_course_with_lessons(
-    app: &TestApp,
-    s: &Staff,
-    title: &str,
-    n: usize,
-    price: Option<&str>,
-) -> Course {
-    let extra = match price {
-        Some(p) => json!({"price": {"amount": p, "currency": "USD"}}),
-        None => json!({}),
-    };
-    let course = draft_course(app, &s.owner, title, n, extra).await;
-    publish(app, &s.admin, course.id).await;
-    course
-}
-
-async fn enroll_resp(app: &TestApp, who: &TestUser, course: Uuid) -> Response {
-    app.post_as(&format!("/api/v1/courses/{course}/enroll"), who, &json!({}))
-        .await
-}
-
-/// `POST /courses/{id}/enroll`; asserts 201 and returns the enrollment.
-async fn enroll(app: &TestApp, who: &TestUser, course: Uuid) -> Value {
-    expect(enroll_resp(app, who, course).await, 201).await
-}
-
-async fn progress(app: &TestApp, who: &TestUser, lesson: Uuid, status: &str) -> Response {
-    put_as(
-        app,
-        &format!("/api/v1/lessons/{lesson}/progress"),
-        who,
-        &json!({"status": status}),
-    )
-    .await
-}
-
-/// Completes a lesson; asserts 200 and returns the answer.
-async fn complete(app: &TestApp, who: &TestUser, lesson: Uuid) -> Value {
-    expect(progress(app, who, lesson, "completed").await, 200).await
-}
-
-async fn complete_course(app: &TestApp, who: &TestUser, course: &Course) {
-    for l in &course.lessons {
-        complete(app, who, *l).await;
-    }
 }
 
 /// A user's balance in `currency` through `GET /wallets`, zero without a wallet.

@@ -13,6 +13,7 @@ mod cli;
 mod entities;
 mod entrypoint;
 mod errors;
+mod forums;
 mod hardening;
 mod identity;
 mod lms;

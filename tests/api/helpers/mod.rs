@@ -3,6 +3,7 @@
 //! server on a random loopback port.
 
 pub mod db;
+pub mod lms;
 pub mod probe;
 pub mod problem;
 pub mod smtp;
