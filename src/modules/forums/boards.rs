@@ -63,6 +63,14 @@ async fn decorate(state: &AppState, actor: &Actor, forums: &mut [ForumResponse])
     .await?
     .into_iter()
     .collect();
+    // `forum:post` may also need a verified email (`security.verified_email_required`).
+    let verified = actor.email_verified
+        || !state
+            .settings
+            .security
+            .verified_email_required
+            .iter()
+            .any(|p| p == "forum:post");
     for f in forums.iter_mut() {
         let scope = match (f.scope_type, f.scope_id) {
             (ScopeType::Course, Some(id)) => Scope::Course {
@@ -72,7 +80,8 @@ async fn decorate(state: &AppState, actor: &Actor, forums: &mut [ForumResponse])
             (kind, id) => Scope::from_parts(kind, id)?,
         };
         let staff = access::is_staff(state, actor, scope).await?;
-        let may_post = crate::authz::allowed(state, actor, "forum:post", scope).await?
+        let may_post = verified
+            && crate::authz::allowed(state, actor, "forum:post", scope).await?
             && !bans.contains(&f.id);
         let rule = |r: PostingRule| match r {
             PostingRule::Members => true,
