@@ -2421,3 +2421,99 @@ async fn bad_input_is_refused_with_problems() {
     assert_eq!(app.count("SELECT count(*) AS n FROM forum_posts").await, 2);
     assert_eq!(app.count("SELECT count(*) AS n FROM forums").await, 3);
 }
+
+/// Moving a thread needs staff in both forums (the course's instructor is not staff of a
+/// site-wide forum); the counters follow the thread, and a lesson link that does not fit the
+/// new forum's course is dropped. A mention of someone who cannot see the forum reaches nobody.
+#[tokio::test]
+async fn threads_move_between_forums_their_staff_share_and_mentions_stay_inside() {
+    // Arrange: a course forum with a thread linked to a lesson, a site-wide forum, an outsider.
+    let app = TestApp::spawn().await;
+    let cf = course_forum(&app, 1).await;
+    let lesson = cf.course.lessons[0];
+    let thread = start_thread_with(
+        &app,
+        &cf.learner,
+        cf.forum,
+        json!({"title": "Mitochondria", "body": "Why do they have their own DNA?", "lesson_id": lesson}),
+    )
+    .await;
+    let thread_id = id(&thread);
+    let community = global_forum(&app, &cf.staff.admin, "Community").await;
+    let outsider = app.signup("outsider@example.com").await;
+    let mut outsider_ws = Ws::connect(&app, &outsider, None).await;
+
+    // Act + Assert: the instructor moderates the course forum but not the site-wide one.
+    let moved = app
+        .patch_as(
+            &format!("/api/v1/forums/threads/{thread_id}"),
+            &cf.staff.owner,
+            &json!({"forum_id": community}),
+        )
+        .await;
+    assert_problem(moved, 403, "forbidden").await;
+    assert_eq!(
+        thread_list(&app, &cf.learner, cf.forum).await,
+        vec![thread_id]
+    );
+
+    // A mention of the outsider in the course forum tells them nothing.
+    reply(
+        &app,
+        &cf.learner,
+        thread_id,
+        None,
+        "@outsider what do you think?",
+    )
+    .await;
+    assert!(
+        next_forum_event_or_none(&mut outsider_ws, Duration::from_millis(1500))
+            .await
+            .is_none(),
+        "an outsider heard of a course forum's post"
+    );
+
+    // The admin is staff of both: the thread moves, its link to the course's lesson goes.
+    let moved = expect(
+        app.patch_as(
+            &format!("/api/v1/forums/threads/{thread_id}"),
+            &cf.staff.admin,
+            &json!({"forum_id": community}),
+        )
+        .await,
+        200,
+    )
+    .await;
+    assert_eq!(uuid_of(&moved["forum_id"]), community);
+    assert!(moved["lesson_id"].is_null(), "{moved}");
+    assert!(thread_list(&app, &cf.learner, cf.forum).await.is_empty());
+    assert_eq!(
+        thread_list(&app, &outsider, community).await,
+        vec![thread_id]
+    );
+    let (old, new) = (
+        get_forum(&app, &cf.staff.admin, cf.forum).await,
+        get_forum(&app, &cf.staff.admin, community).await,
+    );
+    assert_eq!(
+        (old["thread_count"].as_i64(), old["post_count"].as_i64()),
+        (Some(0), Some(0))
+    );
+    assert_eq!(
+        (new["thread_count"].as_i64(), new["post_count"].as_i64()),
+        (Some(1), Some(2))
+    );
+    assert_eq!(
+        app.count(&format!(
+            "SELECT count(*) AS n FROM audit_logs WHERE action = 'forum.thread_update' AND resource_id = '{thread_id}'"
+        ))
+        .await,
+        1
+    );
+
+    // Now that the outsider sees it, a mention reaches them.
+    reply(&app, &cf.learner, thread_id, None, "@outsider welcome!").await;
+    let event = next_forum_event(&mut outsider_ws).await;
+    assert_eq!(event["kind"], "forum_mentioned", "{event}");
+    assert_eq!(uuid_of(&event["data"]["thread_id"]), thread_id);
+}
