@@ -362,21 +362,32 @@ impl RouteTable {
         Self { routes, access }
     }
 
-    /// The methods allowed on `path`, empty when no route matches it.
+    /// The methods allowed on `path`, empty when no route matches it. A literal segment wins
+    /// over a parameter (`/forums/search` is not `/forums/{id}`): only the routes with the most
+    /// literal matches count.
     pub fn allowed(&self, path: &str) -> Vec<&'static str> {
         let parts: Vec<&str> = path.strip_prefix('/').unwrap_or(path).split('/').collect();
         let mut out: Vec<&'static str> = Vec::new();
+        let mut best = 0;
         for (segments, methods) in &self.routes {
             let matches = segments.len() == parts.len()
                 && segments
                     .iter()
                     .zip(&parts)
                     .all(|(s, p)| (s.starts_with('{') && !p.is_empty()) || s == p);
-            if matches {
-                for m in methods {
-                    if !out.contains(m) {
-                        out.push(m);
-                    }
+            if !matches {
+                continue;
+            }
+            let literal = segments.iter().filter(|s| !s.starts_with('{')).count();
+            if literal > best {
+                best = literal;
+                out.clear();
+            } else if literal < best {
+                continue;
+            }
+            for m in methods {
+                if !out.contains(m) {
+                    out.push(m);
                 }
             }
         }
@@ -384,10 +395,12 @@ impl RouteTable {
     }
 }
 
-/// The default service: 405 with `Allow` when the path exists, else 404.
+/// The default service: 405 with `Allow` when the path exists without this method, else 404
+/// (also when the route has the method but a segment is not what it takes, as a forum id that
+/// is not a UUID).
 pub async fn not_found_or_method(req: HttpRequest, table: web::Data<RouteTable>) -> HttpResponse {
     let allowed = table.allowed(req.path());
-    if allowed.is_empty() {
+    if allowed.is_empty() || allowed.contains(&req.method().as_str()) {
         respond(&AppError::new(
             ErrorCode::RouteNotFound,
             format!("no route {} {}", req.method(), req.path()),
@@ -402,6 +415,23 @@ pub async fn not_found_or_method(req: HttpRequest, table: web::Data<RouteTable>)
 mod tests {
     use super::*;
     use serde::Deserialize;
+
+    #[test]
+    fn a_literal_segment_wins_over_a_parameter() {
+        let route = |p: &str, m: Vec<&'static str>| {
+            (p.split('/').map(str::to_owned).collect::<Vec<String>>(), m)
+        };
+        let table = RouteTable {
+            routes: vec![
+                route("forums/{id}", vec!["GET", "PATCH"]),
+                route("forums/search", vec!["GET"]),
+            ],
+            access: Default::default(),
+        };
+        assert_eq!(table.allowed("/forums/search"), vec!["GET"]);
+        assert_eq!(table.allowed("/forums/0190"), vec!["GET", "PATCH"]);
+        assert!(table.allowed("/forums/a/b").is_empty());
+    }
 
     #[derive(Debug, Deserialize)]
     #[serde(deny_unknown_fields)]

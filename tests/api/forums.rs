@@ -2517,3 +2517,25 @@ async fn threads_move_between_forums_their_staff_share_and_mentions_stay_inside(
     assert_eq!(event["kind"], "forum_mentioned", "{event}");
     assert_eq!(uuid_of(&event["data"]["thread_id"]), thread_id);
 }
+
+/// `/forums/search` is a route of its own, not a forum id: another method on it is a 405 that
+/// allows only GET, and a forum "id" that is no UUID is a 404.
+#[tokio::test]
+async fn static_forum_routes_are_not_read_as_forum_ids() {
+    let app = TestApp::spawn().await;
+    let user = app.signup("reader@example.com").await;
+    let resp = app
+        .patch_as("/api/v1/forums/search", &user, &json!({}))
+        .await;
+    assert_eq!(
+        resp.headers().get("allow").and_then(|v| v.to_str().ok()),
+        Some("GET")
+    );
+    assert_problem(resp, 405, "method_not_allowed").await;
+    assert_problem(
+        app.get_as("/api/v1/forums/not-a-forum", &user).await,
+        404,
+        "route_not_found",
+    )
+    .await;
+}

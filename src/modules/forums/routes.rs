@@ -1,5 +1,6 @@
-//! Handlers of the forum routes (docs/forums.md). Static paths are registered before
-//! `/forums/{id}` ones, so `/forums/search` and `/forums/threads/...` are never read as ids.
+//! Handlers of the forum routes (docs/forums.md). A forum id segment matches hex digits and
+//! dashes only, so `/forums/search`, `/forums/threads/...` and `/forums/posts/...` are never
+//! read as forum ids (a method they lack is a 405, not a malformed id).
 
 use actix_web::{HttpResponse, delete, get, patch, post, put, web};
 use kernel::enums::ReactionKind;
@@ -317,7 +318,7 @@ pub async fn flag_post(
 
 /// A forum, with what you may do in it.
 #[utoipa::path(tag = "forums", security(("api_key" = [])), params(("id" = Uuid, Path, description = "Forum id")), responses((status = 200, body = ForumResponse)))]
-#[get("/forums/{id}")]
+#[get("/forums/{id:[0-9a-fA-F-]+}")]
 pub async fn get_forum(
     state: web::Data<AppState>,
     user: AuthUser,
@@ -330,7 +331,7 @@ pub async fn get_forum(
 
 /// Change a forum's name, description, posting rules or position (staff).
 #[utoipa::path(tag = "forums", security(("api_key" = ["forum:moderate"])), params(("id" = Uuid, Path, description = "Forum id")), request_body = UpdateForumRequest, responses((status = 200, body = ForumResponse)))]
-#[patch("/forums/{id}")]
+#[patch("/forums/{id:[0-9a-fA-F-]+}")]
 pub async fn update_forum(
     state: web::Data<AppState>,
     user: AuthUser,
@@ -345,7 +346,7 @@ pub async fn update_forum(
 
 /// A forum's threads: pinned first, then by latest post.
 #[utoipa::path(tag = "forums", security(("api_key" = [])), params(("id" = Uuid, Path, description = "Forum id"), ListThreadsQuery), responses((status = 200, body = ThreadPage)))]
-#[get("/forums/{id}/threads")]
+#[get("/forums/{id:[0-9a-fA-F-]+}/threads")]
 pub async fn list_threads(
     state: web::Data<AppState>,
     user: AuthUser,
@@ -359,7 +360,7 @@ pub async fn list_threads(
 
 /// Start a thread: its title and first post; a question takes answers, votes and an accepted answer.
 #[utoipa::path(tag = "forums", security(("api_key" = ["forum:post"])), params(("id" = Uuid, Path, description = "Forum id")), request_body = CreateThreadRequest, responses((status = 201, body = ThreadResponse), (status = 429, description = "`rate_limited`: new accounts post slower")))]
-#[post("/forums/{id}/threads")]
+#[post("/forums/{id:[0-9a-fA-F-]+}/threads")]
 pub async fn create_thread(
     state: web::Data<AppState>,
     user: AuthUser,
@@ -373,7 +374,7 @@ pub async fn create_thread(
 
 /// Threads of the forum whose titles resemble `title` (while writing a new one), best first.
 #[utoipa::path(tag = "forums", security(("api_key" = [])), params(("id" = Uuid, Path, description = "Forum id"), SimilarQuery), responses((status = 200, body = Vec<ThreadResponse>)))]
-#[get("/forums/{id}/similar")]
+#[get("/forums/{id:[0-9a-fA-F-]+}/similar")]
 pub async fn similar_threads(
     state: web::Data<AppState>,
     user: AuthUser,
@@ -387,7 +388,7 @@ pub async fn similar_threads(
 
 /// Your level on a forum (its threads follow it unless you set theirs).
 #[utoipa::path(tag = "forums", security(("api_key" = ["forum:post"])), params(("id" = Uuid, Path, description = "Forum id")), request_body = SubscriptionBody, responses((status = 200, body = SubscriptionBody)))]
-#[put("/forums/{id}/subscription")]
+#[put("/forums/{id:[0-9a-fA-F-]+}/subscription")]
 pub async fn subscribe_forum(
     state: web::Data<AppState>,
     user: AuthUser,
@@ -401,7 +402,7 @@ pub async fn subscribe_forum(
 
 /// Who is banned from a forum (staff).
 #[utoipa::path(tag = "forums", security(("api_key" = ["forum:moderate"])), params(("id" = Uuid, Path, description = "Forum id")), responses((status = 200, body = Vec<BanResponse>)))]
-#[get("/forums/{id}/bans")]
+#[get("/forums/{id:[0-9a-fA-F-]+}/bans")]
 pub async fn list_forum_bans(
     state: web::Data<AppState>,
     user: AuthUser,
@@ -414,7 +415,7 @@ pub async fn list_forum_bans(
 
 /// Ban someone from a forum and its sub-forums, for a time or until lifted (staff).
 #[utoipa::path(tag = "forums", security(("api_key" = ["forum:moderate"])), params(("id" = Uuid, Path, description = "Forum id")), request_body = BanRequest, responses((status = 201, body = BanResponse)))]
-#[post("/forums/{id}/bans")]
+#[post("/forums/{id:[0-9a-fA-F-]+}/bans")]
 pub async fn ban_from_forum(
     state: web::Data<AppState>,
     user: AuthUser,
@@ -428,7 +429,7 @@ pub async fn ban_from_forum(
 
 /// Lift a ban (staff).
 #[utoipa::path(tag = "forums", security(("api_key" = ["forum:moderate"])), params(("id" = Uuid, Path, description = "Forum id"), ("user_id" = Uuid, Path, description = "Banned user")), responses((status = 204, description = "Done")))]
-#[delete("/forums/{id}/bans/{user_id}")]
+#[delete("/forums/{id:[0-9a-fA-F-]+}/bans/{user_id}")]
 pub async fn lift_forum_ban(
     state: web::Data<AppState>,
     user: AuthUser,
