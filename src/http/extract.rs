@@ -295,10 +295,12 @@ pub struct Access {
 }
 
 impl RouteTable {
-    /// The access rule of `method` on the route `pattern`, if the operation is documented.
+    /// The access rule of `method` on the route `pattern` (as actix matched it; a segment
+    /// constraint such as `{id:[0-9a-f-]+}` is the document's `{id}`), if the operation is
+    /// documented.
     pub fn access(&self, method: &str, pattern: &str) -> Option<&Access> {
         self.access
-            .get(&(method.to_ascii_lowercase(), pattern.to_owned()))
+            .get(&(method.to_ascii_lowercase(), documented_pattern(pattern)))
     }
 
     pub fn from_openapi(doc: &utoipa::openapi::OpenApi) -> Self {
@@ -395,6 +397,42 @@ impl RouteTable {
     }
 }
 
+/// A route pattern as the OpenAPI document spells it: `{name:regex}` segments become `{name}`.
+pub fn documented_pattern(pattern: &str) -> String {
+    let mut out = String::with_capacity(pattern.len());
+    let mut depth = 0usize;
+    let mut skipping = false;
+    for c in pattern.chars() {
+        match c {
+            '{' => {
+                depth += 1;
+                if depth == 1 {
+                    skipping = false;
+                    out.push(c);
+                    continue;
+                }
+            }
+            '}' => {
+                depth = depth.saturating_sub(1);
+                if depth == 0 {
+                    skipping = false;
+                    out.push(c);
+                    continue;
+                }
+            }
+            ':' if depth == 1 => {
+                skipping = true;
+                continue;
+            }
+            _ => {}
+        }
+        if !skipping {
+            out.push(c);
+        }
+    }
+    out
+}
+
 /// The default service: 405 with `Allow` when the path exists without this method, else 404
 /// (also when the route has the method but a segment is not what it takes, as a forum id that
 /// is not a UUID).
@@ -415,6 +453,16 @@ pub async fn not_found_or_method(req: HttpRequest, table: web::Data<RouteTable>)
 mod tests {
     use super::*;
     use serde::Deserialize;
+
+    #[test]
+    fn constrained_segments_read_as_the_documented_pattern() {
+        assert_eq!(
+            documented_pattern("/api/v1/forums/{id:[0-9a-fA-F-]+}/bans/{user_id}"),
+            "/api/v1/forums/{id}/bans/{user_id}"
+        );
+        assert_eq!(documented_pattern("/a/{x:\\d{1,3}}/b"), "/a/{x}/b");
+        assert_eq!(documented_pattern("/plain/{id}"), "/plain/{id}");
+    }
 
     #[test]
     fn a_literal_segment_wins_over_a_parameter() {

@@ -74,6 +74,7 @@ pub async fn observe(
     let route = res
         .request()
         .match_pattern()
+        .map(|p| crate::http::extract::documented_pattern(&p))
         .unwrap_or_else(|| "<unmatched>".to_owned());
     let status = res.status().as_u16();
     let is_docs = res.request().path().starts_with("/docs");
