@@ -257,7 +257,7 @@ post_view = rust_const("src/modules/forums/posts.rs", "POST_VIEW")
 tree = rust_format("src/modules/forums/posts.rs", r"^\{POST_VIEW\} WHERE p\.thread_id = \$3 AND p\.path >")
 page_src = (tree or "").replace("{POST_VIEW}", post_view or "")
 matches = rust_const("src/modules/forums/search.rs", "MATCHES")
-search_fmt = rust_format("src/modules/forums/search.rs", r"^WITH q AS .*hits AS")
+search_fmt = rust_format("src/modules/forums/search.rs", r"^WITH ranked AS .*hits AS")
 search_src = (search_fmt or "").replace("{MATCHES}", matches or "")
 
 def literal(v):
