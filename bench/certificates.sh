@@ -177,7 +177,6 @@ read -r J_RPS J_P50 J_P99 J_BAD J_ERRORS <<<"$(run_wrk "$WORK/jwt.lua")"
 echo "wrk: POST /credentials/verify, JSON-LD and VC-JWT alternately, warm-up, then ${SECONDS_PER_RUN}s at $CLIENTS connections"
 read -r B_RPS B_P50 B_P99 B_BAD B_ERRORS <<<"$(run_wrk "$WORK/both.lua")"
 
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b + 0 == 0) print "-"; else printf "%.1f", 100 * a / b }'; }
 HALF_RAW=$(awk -v r="$RAW_ALL" 'BEGIN { printf "%.1f", r / 2 }')
 TARGET_RPS=$(awk -v h="$HALF_RAW" -v p="$VERIFY_TARGET_PCT" 'BEGIN { printf "%.1f", h * p / 100 }')
 J_PCT=$(ratio "$J_RPS" "$HALF_RAW")

@@ -492,20 +492,6 @@ band_latency() { # $1 band: "p50 / p99 ms (transactions)"
 }
 
 # --- The table ----------------------------------------------------------------------------------
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b + 0 == 0) print "-"; else printf "%.1f", 100 * a / b }'; }
-ms() { # a wrk or pgbench latency (850.00us, 12.3ms, 1.2s) in milliseconds
-    awk -v v="$1" 'BEGIN {
-        if (v ~ /us$/) { sub(/us$/, "", v); printf "%.2f", v / 1000 }
-        else if (v ~ /ms$/) { sub(/ms$/, "", v); printf "%.2f", v }
-        else if (v ~ /s$/) { sub(/s$/, "", v); printf "%.2f", v * 1000 }
-        else print "-" }'
-}
-verdict() { # $1 value, $2 "<" or ">=", $3 target
-    awk -v v="$1" -v op="$2" -v t="$3" 'BEGIN {
-        if (v == "-" || v == "") { print "n/a"; exit }
-        ok = (op == "<") ? (v + 0 < t + 0) : (v + 0 >= t + 0)
-        print ok ? "met" : "MISSED" }'
-}
 P_RATIO=$(ratio "$P_RPS" "$A_TPS")
 S_RATIO=$(ratio "$S_RPS" "$B_TPS")
 S_P99_MS=$(ms "$S_P99")

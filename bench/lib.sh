@@ -80,3 +80,22 @@ seeded_database() {
     "$BIN" seed >/dev/null
     "${PSQL[@]}" -c "VACUUM ANALYZE" "$1"
 }
+
+# --- Figures for the result tables --------------------------------------------------------------
+# ratio A B: A as a percentage of B ("-" when B is 0).
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b + 0 == 0) print "-"; else printf "%.1f", 100 * a / b }'; }
+# ms V: a wrk or pgbench latency (850.00us, 12.3ms, 1.2s) in milliseconds.
+ms() {
+    awk -v v="$1" 'BEGIN {
+        if (v ~ /us$/) { sub(/us$/, "", v); printf "%.3f", v / 1000 }
+        else if (v ~ /ms$/) { sub(/ms$/, "", v); printf "%.3f", v }
+        else if (v ~ /s$/) { sub(/s$/, "", v); printf "%.3f", v * 1000 }
+        else print "-" }'
+}
+# verdict V OP T: "met" when V OP T holds (OP is "<" or ">="), else "MISSED"; "n/a" without V.
+verdict() {
+    awk -v v="$1" -v op="$2" -v t="$3" 'BEGIN {
+        if (v == "-" || v == "") { print "n/a"; exit }
+        ok = (op == "<") ? (v + 0 < t + 0) : (v + 0 >= t + 0)
+        print ok ? "met" : "MISSED" }'
+}

@@ -310,7 +310,6 @@ AUDIT_SEALED=$("${PSQL[@]}" -c "SELECT count(*) FROM audit_logs WHERE chain_pos 
 VERIFY=$(curl -fsS -H "Authorization: Bearer $ADMIN_TOKEN" "$BASE/api/v1/audit/verify" | python3 -c 'import json,sys; r=json.load(sys.stdin); print(str(r["valid"]).lower(), r["checked"])')
 stop_server
 
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b + 0 == 0) print "-"; else printf "%.1f", 100 * a / b }'; }
 printf '\n== Azora wallet benchmark (%s clients, %ss, pool %s, %s users, %s cores) ==\n' \
     "$CLIENTS" "$SECONDS_PER_RUN" "$AZORA__DATABASE__MAX_CONNECTIONS" "$USERS" "$(nproc)"
 printf '%-46s %12s\n' "statements of one API transfer (captured)" "$CAPTURED"
