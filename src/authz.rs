@@ -5,7 +5,7 @@
 //! in as a hook) and cached on the [`Actor`]. An API key limits its actor to the permissions it
 //! lists; permissions in `security.verified_email_required` also need a verified email.
 
-use kernel::{Actor, AppError, AppResult, ErrorCode, GrantSet, Scope};
+use kernel::{Actor, AppError, AppResult, ErrorCode, GrantSet, Scope, ScopeType};
 
 use crate::state::AppState;
 
@@ -55,6 +55,16 @@ pub async fn require(
             "you lack the permission `{permission}` here"
         )))
     }
+}
+
+/// A scope named by its parts (`scope_type`, `scope_id`; 422 when they do not fit together),
+/// completed as [`resolve`] does; `None` when it names nothing.
+pub async fn resolve_parts(
+    state: &AppState,
+    kind: ScopeType,
+    id: Option<uuid::Uuid>,
+) -> AppResult<Option<Scope>> {
+    resolve(state, Scope::from_parts(kind, id)?).await
 }
 
 /// A scope named by id, completed with what owns it (a course with its organization); `None`

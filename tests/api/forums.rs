@@ -580,6 +580,91 @@ async fn a_course_forum_is_for_its_learners_and_staff_and_rules_decide_who_posts
         "not_found",
     )
     .await;
+    // Nothing in the forum answers the outsider otherwise, reads or writes, and nothing is stored.
+    let post = id(&answer);
+    let calls: Vec<(Method, String, Option<Value>)> = vec![
+        (
+            Method::GET,
+            format!("/api/v1/forums/posts/{post}/revisions"),
+            None,
+        ),
+        (
+            Method::GET,
+            format!("/api/v1/forums/{forum}/similar?title=Mitosis"),
+            None,
+        ),
+        (Method::GET, format!("/api/v1/forums/{forum}/bans"), None),
+        (
+            Method::PUT,
+            format!("/api/v1/forums/{forum}/subscription"),
+            Some(json!({"level": "watching"})),
+        ),
+        (
+            Method::PUT,
+            format!("/api/v1/forums/threads/{thread_id}/subscription"),
+            Some(json!({"level": "watching"})),
+        ),
+        (
+            Method::PATCH,
+            format!("/api/v1/forums/threads/{thread_id}"),
+            Some(json!({"title": "Mine now"})),
+        ),
+        (
+            Method::PUT,
+            format!("/api/v1/forums/threads/{thread_id}/accepted-answer"),
+            Some(json!({"post_id": post})),
+        ),
+        (
+            Method::PATCH,
+            format!("/api/v1/forums/posts/{post}"),
+            Some(json!({"body": "Edited"})),
+        ),
+        (Method::DELETE, format!("/api/v1/forums/posts/{post}"), None),
+        (
+            Method::PUT,
+            format!("/api/v1/forums/posts/{post}/reactions/heart"),
+            None,
+        ),
+        (
+            Method::PUT,
+            format!("/api/v1/forums/posts/{post}/vote"),
+            Some(json!({"value": 1})),
+        ),
+        (
+            Method::POST,
+            format!("/api/v1/forums/posts/{post}/flags"),
+            Some(json!({"reason": "spam"})),
+        ),
+    ];
+    for (method, path, body) in calls {
+        let resp = app
+            .call(method, &path, &outsider.access_token, body.as_ref())
+            .await;
+        assert_problem(resp, 404, "not_found").await;
+    }
+    for table in [
+        "forum_subscriptions",
+        "forum_reactions",
+        "forum_votes",
+        "moderation_flags",
+    ] {
+        let n = app
+            .count(&format!(
+                "SELECT count(*) AS n FROM {table} WHERE {} = '{}'",
+                if table == "moderation_flags" {
+                    "reporter_id"
+                } else {
+                    "user_id"
+                },
+                outsider.id
+            ))
+            .await;
+        assert_eq!(n, 0, "{table} got a row of the outsider's");
+    }
+    assert_eq!(
+        get_post(&app, &learner, post).await["body"],
+        "Four, plus interphase."
+    );
     let theirs = expect(app.get_as("/api/v1/forums", &outsider).await, 200).await;
     assert!(!ids_of(&items(&theirs)).contains(&forum), "{theirs}");
     let filtered = expect(

@@ -37,12 +37,15 @@ pub enum Posting {
     Reply,
 }
 
+/// The columns of [`ForumRow`] but its id, from [`FORUM_FROM`].
+pub const FORUM_FACTS: &str = "f.scope_type, f.scope_id, f.parent_id, g.parent_id AS grandparent_id, f.depth, f.start_rule, f.reply_rule";
+/// A forum `f` with its parent `g` (whose parent is the grandparent).
+pub const FORUM_FROM: &str = "forums f LEFT JOIN forums g ON g.id = f.parent_id";
+
 pub async fn forum_row(db: &impl ConnectionTrait, id: Uuid) -> AppResult<ForumRow> {
     db::row(
         db,
-        "SELECT f.id, f.scope_type, f.scope_id, f.parent_id, p.parent_id AS grandparent_id, f.depth,
-                f.start_rule, f.reply_rule
-         FROM forums f LEFT JOIN forums p ON p.id = f.parent_id WHERE f.id = $1",
+        format!("SELECT f.id, {FORUM_FACTS} FROM {FORUM_FROM} WHERE f.id = $1"),
         [id.into()],
     )
     .await?
@@ -51,13 +54,9 @@ pub async fn forum_row(db: &impl ConnectionTrait, id: Uuid) -> AppResult<ForumRo
 
 /// The RBAC scope of a forum (a course's completed with its organization).
 pub async fn scope_of(state: &AppState, kind: ScopeType, id: Option<Uuid>) -> AppResult<Scope> {
-    let scope = Scope::from_parts(kind, id)?;
-    Ok(match scope {
-        Scope::Course { .. } => crate::authz::resolve(state, scope)
-            .await?
-            .ok_or_else(|| AppError::not_found("course"))?,
-        other => other,
-    })
+    crate::authz::resolve_parts(state, kind, id)
+        .await?
+        .ok_or_else(|| AppError::not_found("course"))
 }
 
 /// Whether the caller is staff of `scope`: `forum:moderate` there.
@@ -91,7 +90,7 @@ pub async fn access_to(state: &AppState, actor: &Actor, forum: ForumRow) -> AppR
                     [id.into(), actor.id.into()],
                 )
                 .await?
-                    || course_staff(state, actor, scope).await?
+                    || crate::modules::lms::is_staff_in(state, actor, scope).await?
             }
         };
     if sees {
@@ -103,15 +102,6 @@ pub async fn access_to(state: &AppState, actor: &Actor, forum: ForumRow) -> AppR
     } else {
         Err(AppError::not_found("forum"))
     }
-}
-
-async fn course_staff(state: &AppState, actor: &Actor, scope: Scope) -> AppResult<bool> {
-    for permission in ["course:update", "course:grade", "course:publish"] {
-        if crate::authz::allowed(state, actor, permission, scope).await? {
-            return Ok(true);
-        }
-    }
-    Ok(false)
 }
 
 /// The forums the caller sees, for lists and search.

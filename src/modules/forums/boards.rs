@@ -173,11 +173,10 @@ pub async fn create(
         }
         None => (req.scope_type, req.scope_id, 1),
     };
-    let scope = Scope::from_parts(scope_type, scope_id)?;
+    let scope = crate::authz::resolve_parts(state, scope_type, scope_id)
+        .await?
+        .ok_or_else(|| AppError::field("#/scope_id", "no such course"))?;
     let scope = match scope {
-        Scope::Course { .. } => crate::authz::resolve(state, scope)
-            .await?
-            .ok_or_else(|| AppError::field("#/scope_id", "no such course"))?,
         Scope::Organization(id) => {
             if !db::exists(
                 &state.db,
@@ -190,7 +189,7 @@ pub async fn create(
             }
             scope
         }
-        Scope::Global => scope,
+        other => other,
     };
     crate::authz::require(state, actor, "forum:moderate", scope).await?;
     let id = Uuid::now_v7();

@@ -130,7 +130,7 @@ pub struct ThreadPage {
 pub struct ListThreadsQuery {
     /// From a previous page's `next_cursor`.
     #[param(value_type = Option<String>, max_length = 60, pattern = "^[01]_[0-9]{1,20}_[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")]
-    pub cursor: Option<Line<100>>,
+    pub cursor: Option<Line<60>>,
     /// 1 to 100 (default 20).
     #[param(minimum = 1, maximum = 100)]
     pub limit: Option<u32>,

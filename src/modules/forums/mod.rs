@@ -28,7 +28,6 @@ mod search;
 mod seed;
 mod threads;
 
-pub use search::search_sql;
 pub use seed::seed_demo;
 
 use futures_util::future::BoxFuture;

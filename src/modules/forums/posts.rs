@@ -11,7 +11,7 @@ use sea_orm::{ConnectionTrait, DatabaseTransaction, FromQueryResult, Transaction
 use serde_json::json;
 use uuid::Uuid;
 
-use super::access::{self, Access, Posting};
+use super::access::{self, Access, FORUM_FACTS, FORUM_FROM, Posting};
 use super::boards::set_level_in;
 use super::dto::{
     CreatePostRequest, EditPostRequest, ListPostsQuery, PostPage, PostResponse, RevisionResponse,
@@ -66,12 +66,16 @@ pub(super) struct ThreadRow {
     pub locked: bool,
     pub hidden: bool,
     pub merged_into_id: Option<Uuid>,
+    pub lesson_id: Option<Uuid>,
+    pub assessment_id: Option<Uuid>,
     pub next_number: i32,
     pub post_count: i32,
 }
 
-const THREAD_ROW: &str = "SELECT id, forum_id, author_id, title, kind, root_post_id, accepted_post_id, locked,
-        hidden_at IS NOT NULL AS hidden, merged_into_id, next_number, post_count FROM forum_threads WHERE id = $1";
+/// The columns of [`ThreadRow`] from a thread `t`.
+const THREAD_FACTS: &str = "t.id, t.forum_id, t.author_id, t.title, t.kind, t.root_post_id, t.accepted_post_id,
+        t.locked, t.hidden_at IS NOT NULL AS hidden, t.merged_into_id, t.lesson_id, t.assessment_id, t.next_number,
+        t.post_count";
 
 pub(super) async fn thread_row(
     db: &impl ConnectionTrait,
@@ -80,7 +84,10 @@ pub(super) async fn thread_row(
 ) -> AppResult<ThreadRow> {
     db::row(
         db,
-        format!("{THREAD_ROW}{}", if lock { " FOR UPDATE" } else { "" }),
+        format!(
+            "SELECT {THREAD_FACTS} FROM forum_threads t WHERE t.id = $1{}",
+            if lock { " FOR UPDATE" } else { "" }
+        ),
         [id.into()],
     )
     .await?
@@ -110,11 +117,10 @@ pub(super) async fn thread_for(
 ) -> AppResult<(ThreadRow, Access)> {
     let row: ThreadAndForum = db::row(
         &state.db,
-        "SELECT t.id, t.forum_id, t.author_id, t.title, t.kind, t.root_post_id, t.accepted_post_id, t.locked,
-                t.hidden_at IS NOT NULL AS hidden, t.merged_into_id, t.next_number, t.post_count,
-                f.scope_type, f.scope_id, f.parent_id, g.parent_id AS grandparent_id, f.depth, f.start_rule, f.reply_rule
-         FROM forum_threads t JOIN forums f ON f.id = t.forum_id LEFT JOIN forums g ON g.id = f.parent_id
-         WHERE t.id = $1",
+        format!(
+            "SELECT {THREAD_FACTS}, {FORUM_FACTS} FROM forum_threads t JOIN {FORUM_FROM} ON f.id = t.forum_id
+             WHERE t.id = $1"
+        ),
         [id.into()],
     )
     .await?

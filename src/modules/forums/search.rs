@@ -22,7 +22,7 @@ const MATCHES: &str = "
 
 /// The search (`$8` limit, `$9` offset): ranks every match (the count over narrow rows, so the
 /// window never carries the `search` vectors), pages, and only the page's rows get a snippet.
-pub fn search_sql() -> String {
+fn search_sql() -> String {
     format!(
         "WITH ranked AS (SELECT p.id, ts_rank(p.search, websearch_to_tsquery('english', $1)) AS rank {MATCHES}),
 hits AS (SELECT id, rank, count(*) OVER () AS total FROM ranked ORDER BY rank DESC, id DESC LIMIT $8 OFFSET $9)

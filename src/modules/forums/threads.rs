@@ -261,32 +261,8 @@ pub async fn update(
     };
     let dest = target.as_ref().unwrap_or(&a);
     // Links are kept only while they name the (new) forum's course.
-    let lesson = match req.lesson_id {
-        Some(l) => l,
-        None => {
-            // The column may be NULL: read as an Option, or an unlinked thread fails with a 500.
-            db::scalar::<Option<Uuid>, _>(
-                &state.db,
-                "SELECT lesson_id FROM forum_threads WHERE id = $1",
-                [id.into()],
-            )
-            .await?
-            .flatten()
-        }
-    };
-    let assessment = match req.assessment_id {
-        Some(x) => x,
-        None => {
-            // The column may be NULL: read as an Option, or an unlinked thread fails with a 500.
-            db::scalar::<Option<Uuid>, _>(
-                &state.db,
-                "SELECT assessment_id FROM forum_threads WHERE id = $1",
-                [id.into()],
-            )
-            .await?
-            .flatten()
-        }
-    };
+    let lesson = req.lesson_id.unwrap_or(thread.lesson_id);
+    let assessment = req.assessment_id.unwrap_or(thread.assessment_id);
     let (lesson, assessment) = if req.lesson_id.is_some() || req.assessment_id.is_some() {
         check_links(
             &state.db,
@@ -296,12 +272,13 @@ pub async fn update(
         )
         .await?;
         (lesson, assessment)
-    } else if target.is_some()
-        && check_links(&state.db, dest, lesson, assessment)
-            .await
-            .is_err()
-    {
-        (None, None)
+    } else if target.is_some() {
+        // Stored links that do not fit the new forum's course go.
+        match check_links(&state.db, dest, lesson, assessment).await {
+            Ok(()) => (lesson, assessment),
+            Err(e) if e.code() == ErrorCode::ValidationFailed => (None, None),
+            Err(e) => return Err(e),
+        }
     } else {
         (lesson, assessment)
     };

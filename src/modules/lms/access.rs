@@ -64,7 +64,7 @@ pub async fn is_staff(state: &AppState, user: &Actor, course: &CourseRow) -> App
 }
 
 /// Whether the caller teaches or oversees the course of `scope`.
-pub(super) async fn is_staff_in(state: &AppState, user: &Actor, scope: Scope) -> AppResult<bool> {
+pub async fn is_staff_in(state: &AppState, user: &Actor, scope: Scope) -> AppResult<bool> {
     for permission in ["course:update", "course:grade", "course:publish"] {
         if crate::authz::allowed(state, user, permission, scope).await? {
             return Ok(true);

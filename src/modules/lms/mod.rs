@@ -37,7 +37,9 @@ mod routes;
 mod seed;
 mod structure;
 
-pub use access::{CourseRow, course_for, course_row, is_staff, lock_course, visible_course};
+pub use access::{
+    CourseRow, course_for, course_row, is_staff, is_staff_in, lock_course, visible_course,
+};
 pub use catalog::search_sql;
 pub use enrollments::{live_enrollment, lock_live_enrollment};
 pub use progress::{Refreshed, complete_lesson_for, recheck_completion, refresh_enrollment};

@@ -93,14 +93,6 @@ pub struct FlagPage {
 const FLAG_COLUMNS: &str = "id, target_type, target_id, scope_type, scope_id, reporter_id, reason, note, state, \
      resolution, resolution_note, moderator_id, created_at, resolved_at";
 
-fn scope_parts(scope: Scope) -> (ScopeType, Option<Uuid>) {
-    match scope {
-        Scope::Global => (ScopeType::Global, None),
-        Scope::Organization(id) => (ScopeType::Organization, Some(id)),
-        Scope::Course { id, .. } => (ScopeType::Course, Some(id)),
-    }
-}
-
 /// Files a flag on content of `scope`, inside the content module's transaction; audited.
 #[allow(clippy::too_many_arguments)]
 pub async fn flag_in(
@@ -113,7 +105,7 @@ pub async fn flag_in(
     reason: FlagReason,
     note: &str,
 ) -> AppResult<FlagResponse> {
-    let (scope_type, scope_id) = scope_parts(scope);
+    let (scope_type, scope_id) = scope.parts();
     let id = Uuid::now_v7();
     let row: Option<FlagResponse> = db::row(
         txn,
@@ -159,23 +151,16 @@ fn permission_for(target: FlagTarget) -> &'static str {
     }
 }
 
+/// The scope of a flag or a query (an unknown course stays as named: nobody moderates it).
 async fn scope_of(
     state: &AppState,
     scope_type: ScopeType,
     scope_id: Option<Uuid>,
 ) -> AppResult<Scope> {
-    let scope = Scope::from_parts(scope_type, scope_id)?;
-    Ok(match scope {
-        Scope::Course { id, .. } => {
-            crate::authz::resolve(state, scope)
-                .await?
-                .unwrap_or(Scope::Course {
-                    id,
-                    organization_id: None,
-                })
-        }
-        other => other,
-    })
+    match crate::authz::resolve_parts(state, scope_type, scope_id).await? {
+        Some(scope) => Ok(scope),
+        None => Scope::from_parts(scope_type, scope_id),
+    }
 }
 
 /// The kinds of content the caller moderates in a scope.
