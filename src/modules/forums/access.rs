@@ -7,6 +7,7 @@ use kernel::{Actor, AppError, AppResult, ErrorCode, Scope, ScopeType, db};
 use sea_orm::{ConnectionTrait, FromQueryResult};
 use uuid::Uuid;
 
+use crate::modules::lms;
 use crate::state::AppState;
 
 /// What the rules need of a forum.
@@ -90,7 +91,7 @@ pub async fn access_to(state: &AppState, actor: &Actor, forum: ForumRow) -> AppR
                     [id.into(), actor.id.into()],
                 )
                 .await?
-                    || crate::modules::lms::is_staff_in(state, actor, scope).await?
+                    || lms::is_staff_in(state, actor, scope).await?
             }
         };
     if sees {
@@ -113,10 +114,9 @@ pub async fn visible_forum_ids(state: &AppState, actor: &Actor) -> AppResult<Vec
     let mut courses: Vec<Uuid> = Vec::new();
     let now = chrono::Utc::now();
     for g in &grants.grants {
-        let relevant = matches!(
-            g.permission.as_str(),
-            "forum:moderate" | "course:update" | "course:grade" | "course:publish"
-        ) && g.expires_at.is_none_or(|e| e > now)
+        let relevant = (g.permission == "forum:moderate"
+            || lms::STAFF_PERMISSIONS.contains(&g.permission.as_str()))
+            && g.expires_at.is_none_or(|e| e > now)
             && keys.is_none_or(|k| k.contains(&g.permission));
         if !relevant {
             continue;
@@ -143,17 +143,22 @@ pub async fn visible_forum_ids(state: &AppState, actor: &Actor) -> AppResult<Vec
     .await?)
 }
 
-/// Whether the posting rule lets the caller start a thread or reply (bans and limits aside).
-pub fn rule_allows(access: &Access, what: Posting) -> bool {
+/// Whether a posting rule lets someone post (bans and limits aside).
+pub fn rule_permits(rule: PostingRule, staff: bool) -> bool {
+    match rule {
+        PostingRule::Members => true,
+        PostingRule::Staff => staff,
+        PostingRule::Nobody => false,
+    }
+}
+
+/// Whether the forum's rule lets the caller start a thread or reply.
+fn rule_allows(access: &Access, what: Posting) -> bool {
     let rule = match what {
         Posting::Start => access.forum.start_rule,
         Posting::Reply => access.forum.reply_rule,
     };
-    match rule {
-        PostingRule::Members => true,
-        PostingRule::Staff => access.staff,
-        PostingRule::Nobody => false,
-    }
+    rule_permits(rule, access.staff)
 }
 
 /// The caller's live ban from the forum or one of its parents.

@@ -83,13 +83,8 @@ async fn decorate(state: &AppState, actor: &Actor, forums: &mut [ForumResponse])
         let may_post = verified
             && crate::authz::allowed(state, actor, "forum:post", scope).await?
             && !bans.contains(&f.id);
-        let rule = |r: PostingRule| match r {
-            PostingRule::Members => true,
-            PostingRule::Staff => staff,
-            PostingRule::Nobody => false,
-        };
-        f.can_start_threads = may_post && rule(f.start_rule);
-        f.can_reply = may_post && rule(f.reply_rule);
+        f.can_start_threads = may_post && access::rule_permits(f.start_rule, staff);
+        f.can_reply = may_post && access::rule_permits(f.reply_rule, staff);
     }
     Ok(())
 }

@@ -549,18 +549,7 @@ pub async fn edit(
             ],
         )
         .await?;
-        audit::record(
-            &txn,
-            AuditEvent::new(
-                Some(actor.id),
-                "forum.post_edit",
-                "forum_post",
-                Some(id.to_string()),
-            )
-            .details(json!({"thread_id": post.thread_id, "by_staff": post.author_id != actor.id})),
-            meta,
-        )
-        .await?;
+        audit_change_in(&txn, actor, meta, "forum.post_edit", &post).await?;
     }
     txn.commit().await?;
     view(&state.db, actor.id, a.staff, id).await
@@ -581,19 +570,31 @@ pub async fn delete(
     }
     let txn = state.db.begin().await?;
     delete_in(&txn, id).await?;
+    audit_change_in(&txn, actor, meta, "forum.post_delete", &post).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Audits an edit or deletion of `post`, saying whether staff changed someone else's post.
+async fn audit_change_in(
+    txn: &DatabaseTransaction,
+    actor: &Actor,
+    meta: &RequestMeta,
+    action: &'static str,
+    post: &PostRow,
+) -> AppResult<()> {
     audit::record(
-        &txn,
+        txn,
         AuditEvent::new(
             Some(actor.id),
-            "forum.post_delete",
+            action,
             "forum_post",
-            Some(id.to_string()),
+            Some(post.id.to_string()),
         )
         .details(json!({"thread_id": post.thread_id, "by_staff": post.author_id != actor.id})),
         meta,
     )
     .await?;
-    txn.commit().await?;
     Ok(())
 }
 

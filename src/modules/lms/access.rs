@@ -63,9 +63,12 @@ pub async fn is_staff(state: &AppState, user: &Actor, course: &CourseRow) -> App
     is_staff_in(state, user, course.scope()).await
 }
 
+/// The permissions that make someone staff of a course (any one of them in its scope).
+pub const STAFF_PERMISSIONS: [&str; 3] = ["course:update", "course:grade", "course:publish"];
+
 /// Whether the caller teaches or oversees the course of `scope`.
 pub async fn is_staff_in(state: &AppState, user: &Actor, scope: Scope) -> AppResult<bool> {
-    for permission in ["course:update", "course:grade", "course:publish"] {
+    for permission in STAFF_PERMISSIONS {
         if crate::authz::allowed(state, user, permission, scope).await? {
             return Ok(true);
         }

@@ -38,7 +38,8 @@ mod seed;
 mod structure;
 
 pub use access::{
-    CourseRow, course_for, course_row, is_staff, is_staff_in, lock_course, visible_course,
+    CourseRow, STAFF_PERMISSIONS, course_for, course_row, is_staff, is_staff_in, lock_course,
+    visible_course,
 };
 pub use catalog::search_sql;
 pub use enrollments::{live_enrollment, lock_live_enrollment};
