@@ -7,10 +7,13 @@ use std::net::TcpListener;
 use std::sync::Arc;
 use std::time::Instant;
 
-use actix_web::dev::{Server, ServerHandle};
-use actix_web::{HttpServer, web};
+use actix_http::{HttpService, Protocol, Request, ServiceConfig};
+use actix_service::{IntoServiceFactory, ServiceFactoryExt, fn_service, map_config};
+use actix_web::dev::{AppConfig, Server, ServerHandle};
+use actix_web::web;
 use anyhow::Context;
 use sea_orm::DatabaseConnection;
+use tokio::net::TcpStream;
 
 use crate::config::Settings;
 use crate::http::extract::RouteTable;
@@ -104,11 +107,12 @@ impl Application {
             extra,
             worker_pool_size: (settings.database.max_connections / workers as u32).max(1),
         };
-        let server = HttpServer::new(move || build_app(parts.clone()))
-            .listen(listener)?
-            .workers(workers)
-            .shutdown_timeout(settings.server.shutdown_timeout_secs)
-            .run();
+        let server = serve(
+            listener,
+            workers,
+            settings.server.shutdown_timeout_secs,
+            parts,
+        )?;
         tracing::info!(
             port,
             workers,
@@ -149,4 +153,44 @@ impl Application {
         tracing::info!("shutdown complete");
         Ok(())
     }
+}
+
+/// The HTTP/1 server on `listener`: what actix-web's `HttpServer::listen` builds (its timeouts
+/// and graceful shutdown), with each connection wrapped in the wire guard
+/// ([`crate::http::wire`]) so the parser's refusals get problem+json answers.
+fn serve(
+    listener: TcpListener,
+    workers: usize,
+    shutdown_timeout_secs: u64,
+    parts: AppParts,
+) -> std::io::Result<Server> {
+    use crate::http::wire::Guarded;
+    let addr = listener.local_addr()?;
+    let builder = actix_server::Server::build()
+        .workers(workers)
+        .shutdown_timeout(shutdown_timeout_secs);
+    let shutdown = builder.graceful_shutdown_signal();
+    let builder = builder.listen("azora", listener, move || {
+        let shutdown = shutdown.clone();
+        // One per worker: the codec configuration the guard mirrors (it starts a date timer).
+        let wire_config = ServiceConfig::default();
+        let app = IntoServiceFactory::<_, Request>::into_factory(build_app(parts.clone()))
+            .map_err(|e: actix_web::Error| e.as_response_error().error_response());
+        let http = HttpService::build()
+            .graceful_shutdown_signal(move || {
+                let shutdown = shutdown.clone();
+                async move { shutdown.notified().await }
+            })
+            .client_request_timeout(std::time::Duration::from_secs(5))
+            .client_disconnect_timeout(std::time::Duration::from_secs(1))
+            .local_addr(addr)
+            .finish(map_config(app, |_| AppConfig::default()));
+        fn_service(move |io: TcpStream| {
+            let peer = io.peer_addr().ok();
+            let guarded = Guarded::new(io, &wire_config);
+            async move { Ok((guarded, Protocol::Http1, peer)) }
+        })
+        .and_then(http)
+    })?;
+    Ok(builder.run())
 }

@@ -46,6 +46,7 @@ macro_rules! error_codes {
 error_codes! {
     // Requests the server cannot read (400).
     BadRequest = ("bad_request", 400, "The request could not be understood.");
+    MalformedRequest = ("malformed_request", 400, "The request is not well-formed HTTP/1.1 (request line, header syntax, `Host`, `Content-Length` or `Transfer-Encoding`).");
     MalformedJson = ("malformed_json", 400, "The body is not valid JSON (or holds a NUL character).");
     InvalidBody = ("invalid_body", 400, "The body could not be used.");
     UnreadableBody = ("unreadable_body", 400, "The body could not be read.");

@@ -105,7 +105,8 @@ fn common_codes(path: &str, op: &Value) -> Vec<(u16, Vec<ErrorCode>)> {
         .any(|r| r.as_object().is_some_and(|o| !o.is_empty()));
     let keys = security.iter().any(|r| r.get(API_KEY).is_some());
     let mut out: Vec<(u16, Vec<ErrorCode>)> = Vec::new();
-    let mut bad = Vec::new();
+    // Every operation: the wire guard's refusals of a head the HTTP parser rejects.
+    let mut bad = vec![C::MalformedRequest];
     if body {
         bad.extend([C::MalformedJson, C::InvalidBody, C::UnreadableBody]);
     }
@@ -115,9 +116,7 @@ fn common_codes(path: &str, op: &Value) -> Vec<(u16, Vec<ErrorCode>)> {
     if path_params {
         bad.push(C::InvalidPathParameter);
     }
-    if !bad.is_empty() {
-        out.push((400, bad));
-    }
+    out.push((400, bad));
     if secured {
         out.push((
             401,
@@ -143,9 +142,11 @@ fn common_codes(path: &str, op: &Value) -> Vec<(u16, Vec<ErrorCode>)> {
         out.push((413, vec![C::PayloadTooLarge]));
         out.push((415, vec![C::UnsupportedMediaType]));
     }
+    out.push((414, vec![C::UriTooLong]));
     if body || query {
         out.push((422, vec![C::ValidationFailed]));
     }
+    out.push((431, vec![C::HeadersTooLarge]));
     out.push((500, vec![C::InternalError]));
     out.push((503, vec![C::DatabaseUnavailable]));
     out

@@ -1,5 +1,6 @@
 //! The outermost middleware: request id, one tracing span per request, metrics, security
-//! headers, and the guarantee that no error leaves without a problem+json body.
+//! headers, the guarantee that no error leaves without a problem+json body, and the answer to
+//! the wire guard's stand-ins for heads the HTTP parser refused (`wire`).
 
 use std::time::Instant;
 
@@ -36,9 +37,14 @@ pub async fn observe(
     );
 
     let hsts = state.as_ref().is_some_and(|s| s.settings.security.hsts);
+    let refused = super::wire::refusal(req.headers());
     let outcome = ctx
         .scope(
             async move {
+                // A stand-in for a head the HTTP parser refused (see `wire`): answer its problem.
+                if let Some(refusal) = refused {
+                    return Ok(req.into_response(respond(&refusal.error())));
+                }
                 next.call(req)
                     .await
                     .map(|res| ensure_problem_body(res.map_into_boxed_body()))

@@ -10,6 +10,7 @@ pub mod extract;
 pub mod idempotency;
 pub mod middleware;
 pub mod request_id;
+pub mod wire;
 
 pub use error::{ApiError, ApiResult, PROBLEM_JSON, Problem};
 

@@ -25,3 +25,4 @@ mod realtime;
 mod resilience;
 mod system;
 mod wallet;
+mod wire;
