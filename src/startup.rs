@@ -1,7 +1,8 @@
 //! Start-up: settings -> database (created if missing, migrated when `auto_migrate`) -> the
-//! HTTP server on its listener. [`Application`] is what `azora serve` runs and what the tests
-//! spawn; shutdown (SIGTERM/SIGINT or [`Application::handle`]) lets in-flight requests finish
-//! within `server.shutdown_timeout_secs`, then closes the pool.
+//! HTTP server on its listener, every connection behind the wire guard (`http::wire`).
+//! [`Application`] is what `azora serve` runs and what the tests spawn; shutdown (SIGTERM/SIGINT
+//! or [`Application::handle`]) lets in-flight requests finish within
+//! `server.shutdown_timeout_secs`, then closes the pool.
 
 use std::net::TcpListener;
 use std::sync::Arc;

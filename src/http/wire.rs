@@ -192,7 +192,11 @@ impl<T> Guarded<T> {
                             return;
                         }
                         Ok(Some(_)) => continue,
-                        _ => return,
+                        _ => {
+                            release_if_empty(parse);
+                            release_if_empty(raw);
+                            return;
+                        }
                     }
                 }
             }
@@ -238,6 +242,14 @@ impl<T> Guarded<T> {
             Mode::Passthrough | Mode::Discard => {}
         }
         self.eof = true;
+    }
+}
+
+/// Frees an emptied buffer that grew past a typical head, so an idle keep-alive connection
+/// (or a WebSocket, whose bytes pass straight through) holds no read buffers here.
+fn release_if_empty(buf: &mut BytesMut) {
+    if buf.is_empty() && buf.capacity() > 4096 {
+        *buf = BytesMut::new();
     }
 }
 
@@ -309,6 +321,11 @@ impl<T: AsyncRead + Unpin> AsyncRead for Guarded<T> {
                 let n = this.ready.len().min(out.remaining());
                 out.put_slice(&this.ready[..n]);
                 this.ready.advance(n);
+                if this.ready.is_empty() && matches!(this.mode, Mode::Passthrough) {
+                    // Nothing more is staged here once bytes pass straight through.
+                    this.ready = BytesMut::new();
+                }
+                release_if_empty(&mut this.ready);
                 return Poll::Ready(Ok(()));
             }
             if this.eof {
