@@ -178,7 +178,7 @@ impl<T> Guarded<T> {
                                 self.ready.extend_from_slice(raw);
                                 self.mode = Mode::Passthrough;
                             }
-                            err => self.refuse(err),
+                            err => self.mode = refuse(err, raw, &mut self.ready),
                         }
                         return;
                     }
@@ -203,36 +203,6 @@ impl<T> Guarded<T> {
         }
     }
 
-    /// Replaces the refused head (the start of `raw`) by its stand-in.
-    fn refuse(&mut self, err: ParseError) {
-        let Mode::Framing { raw, .. } = &self.mode else {
-            return;
-        };
-        let line_ended = raw.contains(&b'\n');
-        let refusal = match err {
-            ParseError::TooLarge if !line_ended => Refusal::UriTooLong,
-            ParseError::TooLarge => Refusal::HeadTooLarge,
-            ParseError::Uri(_) if request_line(raw).len() > usize::from(u16::MAX) - 1 => {
-                Refusal::UriTooLong
-            }
-            _ => Refusal::Malformed,
-        };
-        tracing::debug!(refusal = refusal.name(), error = %err, "request head refused by the parser");
-        let stand_in = stand_in(raw, refusal);
-        let mut scan = HeadEnd::default();
-        if scan.feed(raw) {
-            self.ready.extend_from_slice(&stand_in);
-            self.mode = Mode::Discard;
-        } else {
-            let dropped = raw.len();
-            self.mode = Mode::Draining {
-                stand_in,
-                scan,
-                dropped,
-            };
-        }
-    }
-
     /// The client closed its side: hand on what is held (a partial head the server then sees
     /// end), or the stand-in of a refused head that never ended.
     fn finish(&mut self) {
@@ -242,6 +212,32 @@ impl<T> Guarded<T> {
             Mode::Passthrough | Mode::Discard => {}
         }
         self.eof = true;
+    }
+}
+
+/// The mode after a refused head (the start of `raw`): its stand-in goes to `ready` now if
+/// the head has ended, else once it does.
+fn refuse(err: ParseError, raw: &[u8], ready: &mut BytesMut) -> Mode {
+    let refusal = match err {
+        ParseError::TooLarge if !raw.contains(&b'\n') => Refusal::UriTooLong,
+        ParseError::TooLarge => Refusal::HeadTooLarge,
+        ParseError::Uri(_) if request_line(raw).len() > usize::from(u16::MAX) - 1 => {
+            Refusal::UriTooLong
+        }
+        _ => Refusal::Malformed,
+    };
+    tracing::debug!(refusal = refusal.name(), error = %err, "request head refused by the parser");
+    let stand_in = stand_in(raw, refusal);
+    let mut scan = HeadEnd::default();
+    if scan.feed(raw) {
+        ready.extend_from_slice(&stand_in);
+        Mode::Discard
+    } else {
+        Mode::Draining {
+            stand_in,
+            scan,
+            dropped: raw.len(),
+        }
     }
 }
 
